@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+/**
+ * cacheside command line.
+ *   cacheside server [redis.conf] [--directive value ...]   the RESP engine alone
+ *   cacheside start  [redis.conf] [--directive value ...]   engine + HTTP sidecar (npm start)
+ */
+import { ConfigStore, ConfigError } from './config/config-store.js';
+import { splitCommandLine, applyCommandLine } from './cli-args.js';
+import { startEngine } from './server/bootstrap.js';
+import { CONFIG_TABLE } from './config/config-table.js';
+
+const VERSION = '0.1.0';
+
+const MAIN_HELP = `cacheside ${VERSION} — a Redis-compatible engine and cache-aside HTTP sidecar
+
+Usage:
+  cacheside server [path/redis.conf] [--directive value ...]
+      Run the RESP engine alone, like redis-server. Any Redis client,
+      redis-cli and redis-benchmark work against it.
+  cacheside start [path/redis.conf] [--directive value ...]
+      Run the engine and the HTTP sidecar together (what \`npm start\` runs).
+  cacheside --help | cacheside server --help
+  cacheside --version
+
+Run 'cacheside server --help' for every engine directive.`;
+
+function serverHelp(): string {
+  const rows = CONFIG_TABLE.map((d) => {
+    const kind = d.type === 'enum' ? d.enumValues!.join('|') : d.type === 'bool' ? 'yes|no' : d.type;
+    const flags = [d.immutable ? 'not settable at runtime' : '', d.effect === false ? 'accepted, no effect' : ''].filter(Boolean).join('; ');
+    return `  --${d.name} <${kind}>  (default: ${JSON.stringify(d.default)})${flags ? '  [' + flags + ']' : ''}${d.alias ? `  alias: ${d.alias}` : ''}`;
+  });
+  return `Usage: cacheside server [path/redis.conf] [--directive value ...]
+
+The config file uses redis.conf syntax; a redis.conf written for Redis 7
+loads unchanged. Command-line directives override the file. Every directive
+can also be read with CONFIG GET and (unless marked) changed with CONFIG SET.
+Directives Redis knows but cacheside has no use for are accepted, shown by
+CONFIG GET, and logged once as having no effect. Unknown directives are errors.
+
+Examples:
+  cacheside server --port 6380 --save "" --appendonly no
+  cacheside server /etc/redis/redis.conf --maxmemory 256mb --maxmemory-policy allkeys-lru
+
+Directives:
+${rows.join('\n')}
+  --include <file>           read another config file (config files only)
+  --rename-command <a> <b>   rename (or with "" disable) a command (config files only)`;
+}
+
+async function runServer(args: string[]): Promise<void> {
+  const config = new ConfigStore();
+  applyCommandLine(config, splitCommandLine(args));
+  const running = await startEngine(config);
+  const e = running.engine;
+  e.log.notice(`cacheside ${VERSION} (Redis ${e.redisVersion} compatible) started, pid=${process.pid}`);
+  e.log.notice(`Ready to accept connections tcp on port ${running.port}`);
+  let stopping = false;
+  const stop = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    e.log.warning(`Received ${sig} scheduling shutdown...`);
+    await running.close();
+    e.log.warning('cacheside is now ready to exit, bye bye...');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(MAIN_HELP);
+    return;
+  }
+  if (cmd === '--version' || cmd === '-v') {
+    console.log(`cacheside ${VERSION}`);
+    return;
+  }
+  if ((cmd === 'server' || cmd === 'start') && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(serverHelp());
+    return;
+  }
+  switch (cmd) {
+    case 'server':
+    case 'start':
+      return runServer(rest);
+    default:
+      throw new ConfigError(`Unknown command '${cmd}'. Run 'cacheside --help'.`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(err.message + '\n');
+  } else {
+    process.stderr.write(`cacheside: ${(err as Error).stack ?? err}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,184 @@
+/**
+ * The command table: one declarative entry per command. The dispatch gate
+ * (server/dispatch.ts) checks arity, auth, OOM, MULTI queueing and READONLY
+ * from these entries; COMMAND / COMMAND INFO / DOCS / COUNT / GETKEYS are
+ * generated from them. Each data-type module keeps its entries at the bottom
+ * of its commands file and exports them; commands/registry.ts collects them.
+ */
+import type { Session } from '../server/session.js';
+
+export type CommandFlag =
+  | 'write'
+  | 'readonly'
+  | 'denyoom'
+  | 'admin'
+  | 'pubsub'
+  | 'noscript'
+  | 'blocking'
+  | 'loading'
+  | 'stale'
+  | 'skip_monitor'
+  | 'skip_slowlog'
+  | 'fast'
+  | 'no_auth'
+  | 'may_replicate'
+  | 'no_mandatory_keys'
+  | 'allow_busy'
+  | 'no_multi'
+  | 'movablekeys'
+  | 'sentinel'
+  | 'only_sentinel';
+
+export type CommandGroup =
+  | 'generic'
+  | 'string'
+  | 'list'
+  | 'set'
+  | 'sorted-set'
+  | 'hash'
+  | 'pubsub'
+  | 'transactions'
+  | 'connection'
+  | 'server'
+  | 'scripting'
+  | 'hyperloglog'
+  | 'cluster'
+  | 'geo'
+  | 'stream'
+  | 'bitmap';
+
+export type Handler = (s: Session, argv: string[]) => void;
+
+export interface CommandSpec {
+  /** Lowercase name; for a subcommand, the subcommand alone ("get" under "config"). */
+  name: string;
+  /** Redis arity: positive = exact argument count (name included), negative = at least -arity. */
+  arity: number;
+  flags: readonly CommandFlag[];
+  group: CommandGroup;
+  summary: string;
+  since: string;
+  complexity?: string;
+  /** Legacy key positions: first key, last key (negative counts from the end), step. */
+  keys?: readonly [first: number, last: number, step: number];
+  /** For commands whose keys move (movablekeys): the argv indexes of the keys. */
+  getKeys?: (argv: string[]) => number[];
+  /** Extra ACL categories beyond those derived from flags and group (e.g. 'dangerous'). */
+  acl?: readonly string[];
+  /** Handler; absent on a container command that only has subcommands. */
+  handler?: Handler;
+  subcommands?: readonly CommandSpec[];
+}
+
+/** A resolved command (with its container for subcommands) as the dispatcher sees it. */
+export interface Command extends CommandSpec {
+  /** "get" or "config|get". */
+  fullName: string;
+  parent: Command | null;
+  sub: Map<string, Command> | null;
+  isWrite: boolean;
+  isReadonly: boolean;
+  denyOom: boolean;
+  noAuth: boolean;
+  /** Stats for INFO commandstats. */
+  calls: number;
+  usec: number;
+  rejectedCalls: number;
+  failedCalls: number;
+}
+
+const GROUP_CATEGORY: Record<CommandGroup, string> = {
+  generic: 'keyspace',
+  string: 'string',
+  list: 'list',
+  set: 'set',
+  'sorted-set': 'sortedset',
+  hash: 'hash',
+  pubsub: 'pubsub',
+  transactions: 'transaction',
+  connection: 'connection',
+  server: '',
+  scripting: 'scripting',
+  hyperloglog: 'hyperloglog',
+  cluster: '',
+  geo: 'geo',
+  stream: 'stream',
+  bitmap: 'bitmap',
+};
+
+/** ACL categories as Redis derives them from flags and group. */
+export function aclCategories(c: CommandSpec): string[] {
+  const out: string[] = [];
+  const f = new Set(c.flags);
+  const g = GROUP_CATEGORY[c.group];
+  if (g) out.push(g);
+  if (f.has('write')) out.push('write');
+  if (f.has('readonly') && c.group !== 'scripting') out.push('read');
+  if (f.has('admin')) out.push('admin', 'dangerous');
+  if (f.has('pubsub')) out.push('pubsub');
+  if (f.has('fast')) out.push('fast');
+  if (f.has('blocking')) out.push('blocking');
+  if (!f.has('fast')) out.push('slow');
+  for (const a of c.acl ?? []) if (!out.includes(a)) out.push(a);
+  return out.map((x) => '@' + x);
+}
+
+export class CommandTable {
+  readonly commands = new Map<string, Command>();
+
+  constructor(specs: Iterable<CommandSpec>) {
+    for (const spec of specs) this.add(spec);
+  }
+
+  add(spec: CommandSpec): void {
+    if (this.commands.has(spec.name)) throw new Error(`duplicate command ${spec.name}`);
+    this.commands.set(spec.name, build(spec, null));
+  }
+
+  /** rename-command: an empty new name disables the command. */
+  rename(from: string, to: string): void {
+    const c = this.commands.get(from.toLowerCase());
+    if (!c) throw new Error(`No such command in rename-command: ${from}`);
+    this.commands.delete(from.toLowerCase());
+    if (to !== '') this.commands.set(to.toLowerCase(), c);
+  }
+
+  /** Look up by name, any case. */
+  get(name: string): Command | undefined {
+    return this.commands.get(name) ?? this.commands.get(name.toLowerCase());
+  }
+
+  /** The key argument indexes of a command invocation (COMMAND GETKEYS, ACL, cluster). */
+  keyIndexes(cmd: Command, argv: string[]): number[] {
+    if (cmd.getKeys) return cmd.getKeys(argv);
+    if (!cmd.keys || cmd.keys[0] === 0) return [];
+    const [first, lastSpec, step] = cmd.keys;
+    const last = lastSpec < 0 ? argv.length + lastSpec : lastSpec;
+    const out: number[] = [];
+    for (let i = first; i <= last && i < argv.length; i += step) out.push(i);
+    return out;
+  }
+}
+
+function build(spec: CommandSpec, parent: Command | null): Command {
+  const f = new Set(spec.flags);
+  const cmd: Command = {
+    ...spec,
+    fullName: parent ? `${parent.name}|${spec.name}` : spec.name,
+    parent,
+    sub: null,
+    isWrite: f.has('write'),
+    isReadonly: f.has('readonly'),
+    denyOom: f.has('denyoom'),
+    noAuth: f.has('no_auth'),
+    calls: 0,
+    usec: 0,
+    rejectedCalls: 0,
+    failedCalls: 0,
+  };
+  if (spec.subcommands) {
+    cmd.sub = new Map();
+    for (const s of spec.subcommands) cmd.sub.set(s.name, build(s, cmd));
+  }
+  return cmd;
+}

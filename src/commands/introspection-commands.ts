@@ -1,0 +1,3 @@
+import type { CommandSpec } from './command-table.js';
+
+export const introspectionCommands: CommandSpec[] = [];

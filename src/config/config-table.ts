@@ -1,0 +1,212 @@
+/**
+ * The one config table, keyed by redis.conf names. It drives the config file,
+ * `--name value` flags, CONFIG GET/SET/REWRITE and INFO.
+ *
+ * `effect: false` marks directives Redis knows that cacheside accepts (so a
+ * Redis 7 redis.conf loads unchanged), shows in CONFIG GET and lets CONFIG SET
+ * change, but that have no effect here; they are logged once at start-up.
+ */
+export type ConfigType = 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'save' | 'obuf' | 'bind' | 'keyspace-events';
+
+export interface ConfigDef {
+  name: string;
+  alias?: string;
+  type: ConfigType;
+  /** Default as written in redis.conf. */
+  default: string;
+  enumValues?: readonly string[];
+  min?: number;
+  max?: number;
+  /** CONFIG SET refuses it ("can't set immutable config"). */
+  immutable?: boolean;
+  /** Accepted and stored, but cacheside does not act on it. */
+  effect?: false;
+  /** Hidden from CONFIG GET * results where Redis hides it (none yet). */
+  sensitive?: boolean;
+  /** For memory values: also accept a percentage (maxmemory-clients). */
+  percent?: boolean;
+}
+
+const MB = 1024 * 1024;
+const GB = 1024 * MB;
+const LLMAX = Number.MAX_SAFE_INTEGER;
+
+const yesno = (name: string, def: 'yes' | 'no', extra: Partial<ConfigDef> = {}): ConfigDef => ({ name, type: 'bool', default: def, ...extra });
+const int = (name: string, def: number, min: number, max: number, extra: Partial<ConfigDef> = {}): ConfigDef => ({ name, type: 'int', default: String(def), min, max, ...extra });
+const mem = (name: string, def: string, extra: Partial<ConfigDef> = {}): ConfigDef => ({ name, type: 'memory', default: def, min: 0, max: LLMAX, ...extra });
+const str = (name: string, def: string, extra: Partial<ConfigDef> = {}): ConfigDef => ({ name, type: 'string', default: def, ...extra });
+const oneOf = (name: string, def: string, values: readonly string[], extra: Partial<ConfigDef> = {}): ConfigDef => ({ name, type: 'enum', default: def, enumValues: values, ...extra });
+const noEffect = { effect: false } as const;
+
+export const CONFIG_TABLE: readonly ConfigDef[] = [
+  // ---- network -------------------------------------------------------------
+  { name: 'bind', type: 'bind', default: '127.0.0.1 -::1' },
+  int('port', 6379, 0, 65535),
+  yesno('protected-mode', 'yes'),
+  int('tcp-backlog', 511, 0, 65535, { immutable: true }),
+  int('timeout', 0, 0, 2147483647),
+  int('tcp-keepalive', 300, 0, 2147483647),
+  int('maxclients', 10000, 1, 2147483647),
+  str('requirepass', '', { sensitive: true }),
+  str('unixsocket', '', { immutable: true, ...noEffect }),
+  int('unixsocketperm', 0, 0, 0o777, { immutable: true, ...noEffect }),
+  yesno('bind-source-addr', 'no', noEffect),
+  int('tls-port', 0, 0, 65535, noEffect),
+  // ---- general -------------------------------------------------------------
+  int('databases', 16, 1, 2147483647, { immutable: true }),
+  int('hz', 10, 1, 500),
+  yesno('dynamic-hz', 'yes'),
+  oneOf('loglevel', 'notice', ['debug', 'verbose', 'notice', 'warning', 'nothing']),
+  str('logfile', '', { immutable: true }),
+  str('pidfile', '', { immutable: true }),
+  yesno('daemonize', 'no', { immutable: true, ...noEffect }),
+  oneOf('supervised', 'no', ['upstart', 'systemd', 'auto', 'no'], { immutable: true, ...noEffect }),
+  yesno('syslog-enabled', 'no', { immutable: true, ...noEffect }),
+  str('syslog-ident', 'redis', { immutable: true, ...noEffect }),
+  oneOf('syslog-facility', 'local0', ['user', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'], { immutable: true, ...noEffect }),
+  yesno('always-show-logo', 'no', { immutable: true, ...noEffect }),
+  yesno('set-proc-title', 'yes', { immutable: true, ...noEffect }),
+  str('proc-title-template', '{title} {listen-addr} {server-mode}', noEffect),
+  yesno('crash-log-enabled', 'yes', noEffect),
+  yesno('crash-memcheck-enabled', 'yes', noEffect),
+  oneOf('enable-protected-configs', 'no', ['no', 'yes', 'local'], { immutable: true }),
+  oneOf('enable-debug-command', 'no', ['no', 'yes', 'local'], { immutable: true }),
+  oneOf('enable-module-command', 'no', ['no', 'yes', 'local'], { immutable: true, ...noEffect }),
+  int('io-threads', 1, 1, 128, { immutable: true, ...noEffect }),
+  yesno('io-threads-do-reads', 'no', { immutable: true, ...noEffect }),
+  str('locale-collate', '', noEffect),
+  str('ignore-warnings', '', noEffect),
+  int('shutdown-timeout', 10, 0, 2147483647),
+  str('shutdown-on-sigint', 'default', noEffect),
+  str('shutdown-on-sigterm', 'default', noEffect),
+  oneOf('oom-score-adj', 'no', ['no', 'yes', 'relative', 'absolute'], noEffect),
+  str('oom-score-adj-values', '0 200 800', noEffect),
+  yesno('disable-thp', 'yes', noEffect),
+  yesno('jemalloc-bg-thread', 'yes', noEffect),
+  // ---- limits and protocol ---------------------------------------------------
+  mem('proto-max-bulk-len', '512mb', { min: 1024 * 1024 }),
+  mem('client-query-buffer-limit', '1gb', { min: 1024 * 1024 }),
+  { name: 'client-output-buffer-limit', type: 'obuf', default: 'normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60' },
+  mem('maxmemory-clients', '0', { percent: true, ...noEffect }),
+  int('tracking-table-max-keys', 1000000, 0, LLMAX, noEffect),
+  // ---- keyspace --------------------------------------------------------------
+  { name: 'notify-keyspace-events', type: 'keyspace-events', default: '' },
+  int('active-expire-effort', 1, 1, 10),
+  yesno('activerehashing', 'yes', noEffect),
+  yesno('lazyfree-lazy-eviction', 'no', noEffect),
+  yesno('lazyfree-lazy-expire', 'no', noEffect),
+  yesno('lazyfree-lazy-server-del', 'no', noEffect),
+  yesno('lazyfree-lazy-user-del', 'no', noEffect),
+  yesno('lazyfree-lazy-user-flush', 'no', noEffect),
+  yesno('replica-lazy-flush', 'no', noEffect),
+  // ---- memory and eviction ----------------------------------------------------
+  mem('maxmemory', '0'),
+  oneOf('maxmemory-policy', 'noeviction', [
+    'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl',
+    'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction',
+  ]),
+  int('maxmemory-samples', 5, 1, 64),
+  int('maxmemory-eviction-tenacity', 10, 0, 100),
+  int('lfu-log-factor', 10, 0, 2147483647),
+  int('lfu-decay-time', 1, 0, 2147483647),
+  yesno('activedefrag', 'no', noEffect),
+  int('active-defrag-cycle-min', 1, 1, 99, noEffect),
+  int('active-defrag-cycle-max', 25, 1, 99, noEffect),
+  mem('active-defrag-ignore-bytes', '100mb', noEffect),
+  int('active-defrag-threshold-lower', 10, 0, 1000, noEffect),
+  int('active-defrag-threshold-upper', 100, 0, 1000, noEffect),
+  int('active-defrag-max-scan-fields', 1000, 1, LLMAX, noEffect),
+  // ---- encodings (thresholds Redis uses to pick OBJECT ENCODING names) ----------
+  int('hash-max-listpack-entries', 128, 0, LLMAX, { alias: 'hash-max-ziplist-entries' }),
+  int('hash-max-listpack-value', 64, 0, LLMAX, { alias: 'hash-max-ziplist-value' }),
+  int('list-max-listpack-size', -2, -5, 2147483647, { alias: 'list-max-ziplist-size' }),
+  int('list-compress-depth', 0, 0, 2147483647, noEffect),
+  int('set-max-intset-entries', 512, 0, LLMAX),
+  int('set-max-listpack-entries', 128, 0, LLMAX),
+  int('set-max-listpack-value', 64, 0, LLMAX),
+  int('zset-max-listpack-entries', 128, 0, LLMAX, { alias: 'zset-max-ziplist-entries' }),
+  int('zset-max-listpack-value', 64, 0, LLMAX, { alias: 'zset-max-ziplist-value' }),
+  mem('hll-sparse-max-bytes', '3000'),
+  mem('stream-node-max-bytes', '4096'),
+  int('stream-node-max-entries', 100, 0, LLMAX),
+  // ---- persistence -------------------------------------------------------------
+  { name: 'save', type: 'save', default: '3600 1 300 100 60 10000' },
+  str('dbfilename', 'dump.rdb'),
+  str('dir', '.'),
+  yesno('rdbcompression', 'yes'),
+  yesno('rdbchecksum', 'yes'),
+  yesno('stop-writes-on-bgsave-error', 'yes'),
+  yesno('rdb-del-sync-files', 'no', noEffect),
+  yesno('rdb-save-incremental-fsync', 'yes', noEffect),
+  int('rdb-key-save-delay', 0, -LLMAX, LLMAX),
+  int('key-load-delay', 0, -LLMAX, LLMAX),
+  oneOf('sanitize-dump-payload', 'no', ['no', 'yes', 'clients']),
+  yesno('appendonly', 'no'),
+  str('appendfilename', 'appendonly.aof', { immutable: true }),
+  str('appenddirname', 'appendonlydir', { immutable: true }),
+  oneOf('appendfsync', 'everysec', ['always', 'everysec', 'no']),
+  yesno('no-appendfsync-on-rewrite', 'no'),
+  int('auto-aof-rewrite-percentage', 100, 0, 2147483647),
+  mem('auto-aof-rewrite-min-size', '64mb'),
+  yesno('aof-load-truncated', 'yes'),
+  yesno('aof-use-rdb-preamble', 'yes'),
+  yesno('aof-rewrite-incremental-fsync', 'yes', noEffect),
+  yesno('aof-timestamp-enabled', 'no', noEffect),
+  // ---- replication ---------------------------------------------------------------
+  str('replicaof', '', { alias: 'slaveof' }),
+  str('masterauth', '', { sensitive: true }),
+  str('masteruser', ''),
+  yesno('replica-serve-stale-data', 'yes', { alias: 'slave-serve-stale-data' }),
+  yesno('replica-read-only', 'yes', { alias: 'slave-read-only' }),
+  yesno('repl-diskless-sync', 'yes'),
+  int('repl-diskless-sync-delay', 5, 0, 2147483647),
+  int('repl-diskless-sync-max-replicas', 0, 0, 2147483647),
+  oneOf('repl-diskless-load', 'disabled', ['disabled', 'on-empty-db', 'swapdb']),
+  int('repl-ping-replica-period', 10, 1, 2147483647, { alias: 'repl-ping-slave-period' }),
+  int('repl-timeout', 60, 1, 2147483647),
+  yesno('repl-disable-tcp-nodelay', 'no'),
+  mem('repl-backlog-size', '1mb', { min: 1 }),
+  int('repl-backlog-ttl', 3600, 0, 2147483647),
+  int('replica-priority', 100, 0, 2147483647, { alias: 'slave-priority' }),
+  yesno('replica-announced', 'yes'),
+  str('replica-announce-ip', '', { alias: 'slave-announce-ip' }),
+  int('replica-announce-port', 0, 0, 65535, { alias: 'slave-announce-port' }),
+  int('min-replicas-to-write', 0, 0, 2147483647, { alias: 'min-slaves-to-write' }),
+  int('min-replicas-max-lag', 10, 0, 2147483647, { alias: 'min-slaves-max-lag' }),
+  yesno('replica-ignore-maxmemory', 'yes', { alias: 'slave-ignore-maxmemory' }),
+  oneOf('propagation-error-behavior', 'ignore', ['ignore', 'panic', 'panic-on-replicas'], noEffect),
+  yesno('replica-ignore-disk-write-errors', 'no', noEffect),
+  // ---- scripting, slowlog, latency, ACL ---------------------------------------------
+  int('busy-reply-threshold', 5000, 0, LLMAX, { alias: 'lua-time-limit' }),
+  int('slowlog-log-slower-than', 10000, -1, LLMAX),
+  int('slowlog-max-len', 128, 0, LLMAX),
+  int('latency-monitor-threshold', 0, 0, LLMAX),
+  yesno('latency-tracking', 'yes'),
+  str('latency-tracking-info-percentiles', '50 99 99.9'),
+  int('acllog-max-len', 128, 0, LLMAX),
+  str('aclfile', '', { immutable: true }),
+  // ---- cluster (accepted, no effect: cacheside is not a cluster node) ---------------
+  yesno('cluster-enabled', 'no', { immutable: true, ...noEffect }),
+  str('cluster-config-file', 'nodes.conf', { immutable: true, ...noEffect }),
+  int('cluster-node-timeout', 15000, 0, LLMAX, noEffect),
+  int('cluster-port', 0, 0, 65535, { immutable: true, ...noEffect }),
+  yesno('cluster-require-full-coverage', 'yes', noEffect),
+  yesno('cluster-allow-reads-when-down', 'no', noEffect),
+  yesno('cluster-allow-pubsubshard-when-down', 'yes', noEffect),
+  int('cluster-migration-barrier', 1, 0, 2147483647, noEffect),
+  yesno('cluster-allow-replica-migration', 'yes', noEffect),
+  int('cluster-replica-validity-factor', 10, 0, 2147483647, { alias: 'cluster-slave-validity-factor', ...noEffect }),
+  yesno('cluster-replica-no-failover', 'no', { alias: 'cluster-slave-no-failover', ...noEffect }),
+  str('cluster-announce-ip', '', noEffect),
+  int('cluster-announce-port', 0, 0, 65535, noEffect),
+  int('cluster-announce-bus-port', 0, 0, 65535, noEffect),
+  int('cluster-announce-tls-port', 0, 0, 65535, noEffect),
+  str('cluster-announce-hostname', '', noEffect),
+  oneOf('cluster-preferred-endpoint-type', 'ip', ['ip', 'hostname', 'unknown-endpoint'], noEffect),
+  int('cluster-link-sendbuf-limit', 0, 0, LLMAX, noEffect),
+];
+
+/** Directives that appear in redis.conf but are not plain name/value pairs. */
+export const SPECIAL_DIRECTIVES = new Set(['include', 'rename-command', 'user', 'loadmodule', 'sentinel']);
+
+export { MB, GB };

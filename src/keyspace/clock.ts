@@ -1,0 +1,29 @@
+/**
+ * Cached clocks, refreshed by the server cron, as Redis does: the LRU clock
+ * has a 1 second resolution and 24 bits, and command execution uses one
+ * millisecond time per command so that a command (or a MULTI/EXEC block)
+ * sees one consistent "now" for expiry decisions.
+ */
+export const LRU_CLOCK_MAX = (1 << 24) - 1;
+export const LRU_CLOCK_RESOLUTION = 1000;
+
+export const clock = {
+  /** Frozen command time in ms, or 0 to read the wall clock. */
+  frozen: 0,
+  lru: lruClockNow(),
+};
+
+export function now(): number {
+  return clock.frozen !== 0 ? clock.frozen : Date.now();
+}
+
+export function lruClockNow(): number {
+  return Math.floor(Date.now() / LRU_CLOCK_RESOLUTION) & LRU_CLOCK_MAX;
+}
+
+/** Seconds-resolution idle time from a stored LRU clock value (OBJECT IDLETIME). */
+export function idleMsFromLru(lru: number): number {
+  const c = clock.lru;
+  const diff = c >= lru ? c - lru : LRU_CLOCK_MAX - lru + c;
+  return diff * LRU_CLOCK_RESOLUTION;
+}

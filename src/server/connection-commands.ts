@@ -1,0 +1,228 @@
+/**
+ * Connection commands: PING, ECHO, QUIT, RESET, HELLO, AUTH, SELECT, SWAPDB,
+ * and transactions (MULTI, EXEC, DISCARD, WATCH, UNWATCH).
+ */
+import type { CommandSpec } from '../commands/command-table.js';
+import type { Session } from './session.js';
+import { CommandError, Err } from '../errors.js';
+import { intArg, is } from '../commands/args.js';
+import { call } from './dispatch.js';
+import { timingSafeEqual } from 'node:crypto';
+
+function ping(s: Session, argv: string[]): void {
+  if (argv.length > 2) throw new CommandError(Err.wrongArgs('ping'));
+  if (s.inPubSubContext) {
+    // RESP2 subscribed clients get a pong as a two-element array.
+    s.reply.arrayLen(2);
+    s.reply.bulk('pong');
+    s.reply.bulk(argv.length === 2 ? argv[1]! : '');
+    return;
+  }
+  if (argv.length === 2) s.reply.bulk(argv[1]!);
+  else s.reply.simple('PONG');
+}
+
+function passwordMatches(s: Session, password: string): boolean {
+  const expected = Buffer.from(s.engine.config.str('requirepass'), 'latin1');
+  const given = Buffer.from(password, 'latin1');
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+/** AUTH [username] password */
+function auth(s: Session, argv: string[]): void {
+  if (argv.length > 3) throw new CommandError(Err.syntax);
+  const user = argv.length === 3 ? argv[1]! : 'default';
+  const pass = argv[argv.length - 1]!;
+  if (s.engine.config.str('requirepass') === '' && argv.length === 2) {
+    throw new CommandError(
+      'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
+    );
+  }
+  if (user !== 'default' || !passwordMatches(s, pass)) {
+    throw new CommandError('WRONGPASS invalid username-password pair or user is disabled.');
+  }
+  s.authenticated = true;
+  s.user = user;
+  s.reply.ok();
+}
+
+/** HELLO [protover [AUTH username password] [SETNAME clientname]] */
+function hello(s: Session, argv: string[]): void {
+  let ver: number = s.resp;
+  let i = 1;
+  if (argv.length >= 2) {
+    const v = Number.parseInt(argv[1]!, 10);
+    if (!/^-?\d+$/.test(argv[1]!)) throw new CommandError('ERR Protocol version is not an integer or out of range');
+    if (v < 2 || v > 3) throw new CommandError('NOPROTO unsupported protocol version');
+    ver = v;
+    i = 2;
+  }
+  let setname: string | null = null;
+  for (; i < argv.length; i++) {
+    const more = argv.length - i - 1;
+    if (is(argv[i], 'AUTH') && more >= 2) {
+      const user = argv[i + 1]!;
+      const pass = argv[i + 2]!;
+      if (user !== 'default' || !passwordMatches(s, pass)) {
+        throw new CommandError('WRONGPASS invalid username-password pair or user is disabled.');
+      }
+      s.authenticated = true;
+      s.user = user;
+      i += 2;
+    } else if (is(argv[i], 'SETNAME') && more >= 1) {
+      setname = argv[i + 1]!;
+      i++;
+    } else throw new CommandError(`ERR Syntax error in HELLO option '${argv[i]}'`);
+  }
+  if (!s.authenticated) throw new CommandError('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+  if (setname !== null) {
+    validateClientName(setname);
+    s.name = setname;
+  }
+  s.reply.resp = ver as 2 | 3;
+  const r = s.reply;
+  r.mapLen(7);
+  r.bulk('server');
+  r.bulk('redis');
+  r.bulk('version');
+  r.bulk(s.engine.redisVersion);
+  r.bulk('proto');
+  r.int(ver);
+  r.bulk('id');
+  r.int(s.id);
+  r.bulk('mode');
+  r.bulk('standalone');
+  r.bulk('role');
+  r.bulk(s.engine.role);
+  r.bulk('modules');
+  r.arrayLen(0);
+}
+
+export function validateClientName(name: string): void {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 33 || c > 126) throw new CommandError('ERR Client names cannot contain spaces, newlines or special characters.');
+  }
+}
+
+function select(s: Session, argv: string[]): void {
+  const idx = intArg(argv[1]!, 'ERR invalid DB index');
+  if (idx < 0 || idx >= s.engine.dbs.length) throw new CommandError(Err.invalidDbIndex);
+  s.select(idx);
+  s.reply.ok();
+}
+
+function swapdb(s: Session, argv: string[]): void {
+  const a = intArg(argv[1]!, 'ERR invalid first DB index');
+  const b = intArg(argv[2]!, 'ERR invalid second DB index');
+  const dbs = s.engine.dbs;
+  if (a < 0 || a >= dbs.length || b < 0 || b >= dbs.length) throw new CommandError(Err.invalidDbIndex);
+  if (a !== b) {
+    dbs[a]!.swapWith(dbs[b]!);
+    s.engine.dbModified(a);
+    s.engine.dbModified(b);
+    s.engine.dirty++;
+    s.engine.onSwapDb(a, b);
+  }
+  s.reply.ok();
+}
+
+function quit(s: Session): void {
+  s.reply.ok();
+  s.transport?.close(true);
+}
+
+/** RESET: back to a fresh connection's state. */
+function reset(s: Session): void {
+  const e = s.engine;
+  s.multi = null;
+  e.unwatchAll(s);
+  e.pubsub.removeAll(s);
+  e.monitors.delete(s);
+  s.monitor = false;
+  s.select(0);
+  s.reply.resp = 2;
+  s.name = '';
+  s.replyMode = 'on';
+  s.noEvict = false;
+  s.noTouch = false;
+  s.authenticated = e.config.str('requirepass') === '';
+  s.user = 'default';
+  s.reply.simple('RESET');
+}
+
+function multi(s: Session): void {
+  if (s.multi !== null) throw new CommandError('ERR MULTI calls can not be nested');
+  s.multi = { queue: [], aborted: false };
+  s.reply.ok();
+}
+
+function discard(s: Session): void {
+  if (s.multi === null) throw new CommandError('ERR DISCARD without MULTI');
+  s.multi = null;
+  s.engine.unwatchAll(s);
+  s.reply.ok();
+}
+
+function exec(s: Session): void {
+  const m = s.multi;
+  if (m === null) throw new CommandError('ERR EXEC without MULTI');
+  s.multi = null;
+  const e = s.engine;
+  if (m.aborted) {
+    e.unwatchAll(s);
+    throw new CommandError('EXECABORT Transaction discarded because of previous errors.');
+  }
+  if (s.watchDirty) {
+    e.unwatchAll(s);
+    s.reply.nullArray();
+    return;
+  }
+  e.unwatchAll(s);
+  const writes = m.queue.some((q) => q.cmd.isWrite);
+  if (writes) e.propagate(s.dbIndex, ['MULTI']);
+  s.reply.arrayLen(m.queue.length);
+  s.inExec = true;
+  try {
+    for (const q of m.queue) call(s, q.cmd, q.argv);
+  } finally {
+    s.inExec = false;
+  }
+  if (writes) e.propagate(s.dbIndex, ['EXEC']);
+  // The queued commands were propagated individually; EXEC itself is not.
+  s.preventPropagation = true;
+}
+
+function watch(s: Session, argv: string[]): void {
+  if (s.multi !== null) throw new CommandError('ERR WATCH inside MULTI is not allowed');
+  for (let i = 1; i < argv.length; i++) s.engine.watch(s, s.dbIndex, argv[i]!);
+  s.reply.ok();
+}
+
+function unwatch(s: Session): void {
+  s.engine.unwatchAll(s);
+  s.reply.ok();
+}
+
+function echo(s: Session, argv: string[]): void {
+  s.reply.bulk(argv[1]!);
+}
+
+const conn = { group: 'connection' } as const;
+const tx = { group: 'transactions' } as const;
+
+export const connectionCommands: CommandSpec[] = [
+  { name: 'ping', arity: -1, flags: ['fast'], ...conn, summary: 'Returns the server\'s liveliness response.', since: '1.0.0', handler: ping },
+  { name: 'echo', arity: 2, flags: ['fast'], ...conn, summary: 'Returns the given string.', since: '1.0.0', handler: echo },
+  { name: 'quit', arity: -1, flags: ['allow_busy', 'no_auth', 'fast', 'noscript', 'loading', 'stale'], ...conn, summary: 'Closes the connection.', since: '1.0.0', handler: quit },
+  { name: 'reset', arity: 1, flags: ['noscript', 'loading', 'stale', 'no_auth', 'fast', 'allow_busy'], ...conn, summary: 'Resets the connection.', since: '6.2.0', handler: reset },
+  { name: 'auth', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ...conn, summary: 'Authenticates the connection.', since: '1.0.0', handler: auth },
+  { name: 'hello', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ...conn, summary: 'Handshakes with the Redis server.', since: '6.0.0', handler: hello },
+  { name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], ...conn, summary: 'Changes the selected database.', since: '1.0.0', handler: select },
+  { name: 'swapdb', arity: 3, flags: ['write', 'fast'], group: 'server', acl: ['keyspace', 'dangerous'], summary: 'Swaps two Redis databases.', since: '4.0.0', handler: swapdb },
+  { name: 'multi', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], ...tx, summary: 'Starts a transaction.', since: '1.2.0', handler: multi },
+  { name: 'exec', arity: 1, flags: ['noscript', 'loading', 'stale', 'skip_slowlog'], ...tx, summary: 'Executes all commands in a transaction.', since: '1.2.0', handler: exec },
+  { name: 'discard', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], ...tx, summary: 'Discards a transaction.', since: '2.0.0', handler: discard },
+  { name: 'watch', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], ...tx, keys: [1, -1, 1], summary: 'Monitors changes to keys to determine the execution of a transaction.', since: '2.2.0', handler: watch },
+  { name: 'unwatch', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], ...tx, summary: 'Forgets about watched keys of a transaction.', since: '2.2.0', handler: unwatch },
+];

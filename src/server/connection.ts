@@ -1,0 +1,211 @@
+/**
+ * One TCP client: socket + RESP parser + RESP writer around a Session.
+ * Commands are executed as soon as they are parsed; replies are flushed to
+ * the socket once per event-loop turn for all clients (setImmediate), so a
+ * pipeline of N commands costs one write.
+ */
+import type { Socket } from 'node:net';
+import { RespParser, ProtocolError } from '../protocol/resp-parser.js';
+import { RespWriter } from '../protocol/resp-writer.js';
+import { Session, type Transport } from './session.js';
+import { dispatch, mustWait } from './dispatch.js';
+import type { Engine } from './engine.js';
+import type { ObufLimits } from '../config/config-store.js';
+
+const pendingFlush: Connection[] = [];
+let flushScheduled = false;
+
+function flushAll(): void {
+  flushScheduled = false;
+  // Flushing may not add to the list (it only writes), so a plain loop is safe.
+  for (let i = 0; i < pendingFlush.length; i++) pendingFlush[i]!.flush();
+  pendingFlush.length = 0;
+}
+
+export class Connection implements Transport {
+  readonly session: Session;
+  readonly addr: string;
+  readonly laddr: string;
+  readonly fd: number;
+  private readonly parser: RespParser;
+  private readonly writer = new RespWriter();
+  private queued = false;
+  private closeAfterFlush = false;
+  private closed = false;
+  private softLimitSince = 0;
+  /** A parsed command waiting for CLIENT PAUSE to end. */
+  private held: string[] | null = null;
+  private resumeScheduled = false;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly socket: Socket,
+    private readonly onClose: (c: Connection) => void,
+  ) {
+    this.addr = formatAddr(socket.remoteAddress, socket.remotePort);
+    this.laddr = formatAddr(socket.localAddress, socket.localPort);
+    this.fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+    const cfg = engine.config;
+    this.parser = new RespParser({
+      maxBulkLen: cfg.num('proto-max-bulk-len'),
+      maxMultibulkLen: 1024 * 1024 * 1024,
+      maxInlineLen: 64 * 1024,
+    });
+    this.writer.onFirstWrite = () => this.scheduleFlush();
+    this.session = new Session(engine, this.writer, this);
+    socket.setNoDelay(true);
+    const ka = cfg.num('tcp-keepalive');
+    if (ka > 0) socket.setKeepAlive(true, ka * 1000);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => {});
+    socket.on('close', () => this.teardown());
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed || this.session.closing) return;
+    this.engine.stats.netInputBytes += chunk.length;
+    this.parser.feed(chunk);
+    if (this.parser.buffered > this.engine.config.num('client-query-buffer-limit')) {
+      this.engine.log.warning(`Closing client that reached max query buffer length: id=${this.session.id} addr=${this.addr}`);
+      this.close(false);
+      return;
+    }
+    this.process();
+  }
+
+  /** Execute every complete command, unless blocked or paused. */
+  process(): void {
+    const s = this.session;
+    const w = this.writer;
+    while (!s.closing && s.blocked === null && !this.closeAfterFlush) {
+      let argv = this.held;
+      if (argv !== null) this.held = null;
+      else {
+        try {
+          argv = this.parser.next();
+        } catch (e) {
+          if (!(e instanceof ProtocolError)) throw e;
+          this.engine.countError('ERR');
+          w.error(`ERR Protocol error: ${e.message}`);
+          this.engine.log.verbose(`Protocol error (${e.message}) from client: id=${s.id} addr=${this.addr}`);
+          this.close(true);
+          return;
+        }
+        if (argv === null) return;
+      }
+      if (this.engine.pause.mode !== null && mustWait(s, argv)) {
+        this.held = argv;
+        return;
+      }
+      if (s.replyMode === 'on') dispatch(s, argv);
+      else {
+        const skipOnce = s.replyMode === 'skip';
+        w.mute();
+        dispatch(s, argv);
+        w.unmute();
+        if (skipOnce && s.replyMode === 'skip') s.replyMode = 'on';
+      }
+    }
+  }
+
+  /** Continue processing after an unblock or an unpause (next turn, never re-entrantly). */
+  resume(): void {
+    if (this.resumeScheduled || this.closed) return;
+    this.resumeScheduled = true;
+    setImmediate(() => {
+      this.resumeScheduled = false;
+      if (!this.closed) this.process();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.queued) return;
+    this.queued = true;
+    pendingFlush.push(this);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushAll);
+    }
+  }
+
+  flush(): void {
+    this.queued = false;
+    if (this.closed) return;
+    const out = this.writer.take();
+    if (out.length === 1) {
+      this.engine.stats.netOutputBytes += out[0]!.length;
+      this.socket.write(out[0]!);
+    } else if (out.length > 1) {
+      this.socket.cork();
+      for (const b of out) {
+        this.engine.stats.netOutputBytes += b.length;
+        this.socket.write(b);
+      }
+      this.socket.uncork();
+    }
+    if (this.closeAfterFlush) {
+      this.socket.end();
+      this.closed = true;
+      this.session.close();
+      return;
+    }
+    this.checkOutputLimits();
+  }
+
+  /** client-output-buffer-limit: a client that stops reading is disconnected. */
+  private checkOutputLimits(): void {
+    const used = this.socket.writableLength;
+    if (used === 0) {
+      this.softLimitSince = 0;
+      return;
+    }
+    const limits = this.engine.config.get('client-output-buffer-limit') as ObufLimits;
+    const lim = this.session.subscriptionCount > 0 ? limits.pubsub : limits.normal;
+    let over = lim.hard > 0 && used >= lim.hard;
+    if (!over && lim.soft > 0 && used >= lim.soft) {
+      const t = Date.now();
+      if (this.softLimitSince === 0) this.softLimitSince = t;
+      else if (t - this.softLimitSince >= lim.softSeconds * 1000) over = true;
+    } else if (lim.soft > 0) this.softLimitSince = 0;
+    if (over) {
+      this.engine.log.warning(
+        `Client id=${this.session.id} addr=${this.addr} scheduled to be closed ASAP for overcoming of output buffer limits.`,
+      );
+      this.close(false);
+    }
+  }
+
+  outputBytes(): number {
+    return this.writer.pendingBytes + this.socket.writableLength;
+  }
+
+  queryBufferBytes(): number {
+    return this.parser.buffered;
+  }
+
+  close(afterReply: boolean): void {
+    if (this.closed) return;
+    if (afterReply) {
+      this.closeAfterFlush = true;
+      this.scheduleFlush();
+      return;
+    }
+    this.closed = true;
+    this.writer.discard();
+    this.socket.destroy();
+    this.session.close();
+  }
+
+  private teardown(): void {
+    this.closed = true;
+    this.writer.discard();
+    this.session.close();
+    this.onClose(this);
+  }
+}
+
+function formatAddr(host: string | undefined, port: number | undefined): string {
+  if (!host) return '?:0';
+  const h = host.startsWith('::ffff:') ? host.slice(7) : host;
+  return `${h}:${port ?? 0}`;
+}

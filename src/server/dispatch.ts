@@ -1,0 +1,197 @@
+/**
+ * The dispatch gate. Every command from every session passes through
+ * `dispatch`: lookup, arity, auth, pub/sub context, loading, OOM, READONLY,
+ * MULTI queueing. Handlers never repeat these checks. `call` runs a handler
+ * and does the bookkeeping: stats, errors, slowlog, latency, MONITOR,
+ * propagation of writes.
+ */
+import { CommandError, Err, truncateForError } from '../errors.js';
+import type { Command } from '../commands/command-table.js';
+import type { Session } from './session.js';
+import { clock } from '../keyspace/clock.js';
+
+const MULTI_PASSTHROUGH = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+const PUBSUB_ALLOWED = new Set(['subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
+
+/** Hook for memory eviction (issue #6): returns false when memory is still over the limit. */
+export const memoryGate = { freeMemoryIfNeeded: (_s: Session): boolean => true, enabled: false };
+/** Hook for replicas (READONLY) and persistence errors (MISCONF). */
+export const writeGate = { readonlyReplica: false, misconf: null as string | null };
+
+function unknownCommand(argv: string[]): string {
+  let args = '';
+  for (let i = 1; i < argv.length && args.length < 128; i++) args += `'${truncateForError(argv[i]!, 128 - args.length)}' `;
+  return `ERR unknown command '${truncateForError(argv[0]!)}', with args beginning with: ${args}`;
+}
+
+/** Resolve argv to a command, or write the rejection and return null. */
+export function resolve(s: Session, argv: string[]): Command | null {
+  const e = s.engine;
+  let cmd = e.commands.get(argv[0]!);
+  if (cmd === undefined) {
+    reject(s, unknownCommand(argv));
+    return null;
+  }
+  if (cmd.sub !== null) {
+    if (argv.length === 1) {
+      reject(s, Err.wrongArgs(cmd.name), cmd);
+      return null;
+    }
+    const sub = cmd.sub.get(argv[1]!.toLowerCase());
+    if (sub === undefined) {
+      reject(s, Err.unknownSubcommand(argv[1]!, cmd.name));
+      return null;
+    }
+    cmd = sub;
+  }
+  const a = cmd.arity;
+  if ((a > 0 && argv.length !== a) || argv.length < -a) {
+    reject(s, Err.wrongArgs(cmd.fullName), cmd);
+    return null;
+  }
+  return cmd;
+}
+
+function reject(s: Session, message: string, cmd?: Command): void {
+  if (cmd) cmd.rejectedCalls++;
+  if (s.multi !== null) s.multi.aborted = true;
+  replyError(s, message);
+}
+
+function replyError(s: Session, message: string): void {
+  const sp = message.indexOf(' ');
+  s.engine.countError(sp < 0 ? message : message.slice(0, sp));
+  s.reply.error(message);
+}
+
+/** Process one command from a session. */
+export function dispatch(s: Session, argv: string[]): void {
+  const e = s.engine;
+  s.lastInteraction = Date.now();
+  const cmd = resolve(s, argv);
+  if (cmd === null) return;
+
+  if (!s.authenticated && !cmd.noAuth) return reject(s, Err.noAuth, cmd);
+
+  const name = cmd.parent ? cmd.parent.name : cmd.name;
+  if (s.inPubSubContext && !PUBSUB_ALLOWED.has(name)) {
+    return reject(
+      s,
+      `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+      cmd,
+    );
+  }
+  if (e.loading && !cmd.flags.includes('loading')) return reject(s, Err.loading, cmd);
+
+  const queueing = s.multi !== null && !MULTI_PASSTHROUGH.has(name);
+  if (cmd.isWrite || (queueing && cmd.denyOom)) {
+    if (writeGate.readonlyReplica && cmd.isWrite && !s.inExec) return reject(s, Err.readonly, cmd);
+    if (writeGate.misconf !== null && cmd.isWrite) return reject(s, writeGate.misconf, cmd);
+  }
+  if (cmd.denyOom && memoryGate.enabled && !memoryGate.freeMemoryIfNeeded(s)) return reject(s, Err.oom, cmd);
+
+  if (queueing) {
+    if (cmd.flags.includes('no_multi')) return reject(s, `ERR Command not allowed inside a transaction`, cmd);
+    s.multi!.queue.push({ cmd, argv });
+    s.reply.simple('QUEUED');
+    return;
+  }
+  call(s, cmd, argv);
+}
+
+/**
+ * Run a resolved command: the handler, then stats, slowlog, MONITOR and
+ * propagation. Used by dispatch, by EXEC for each queued command, and by
+ * blocking commands when they are served.
+ */
+export function call(s: Session, cmd: Command, argv: string[]): void {
+  const e = s.engine;
+  const dirtyBefore = e.dirty;
+  s.propagateAs = null;
+  s.alsoPropagate = null;
+  s.preventPropagation = false;
+  const frozen = clock.frozen;
+  if (frozen === 0) clock.frozen = Date.now();
+  const t0 = performance.now();
+  try {
+    cmd.handler!(s, argv);
+  } catch (err) {
+    cmd.failedCalls++;
+    if (err instanceof CommandError) replyError(s, err.message);
+    else {
+      e.log.warning(`Internal error in '${cmd.fullName}': ${(err as Error).stack ?? err}`);
+      replyError(s, `ERR internal error in '${cmd.fullName}': ${(err as Error).message}`);
+    }
+  }
+  const usec = (performance.now() - t0) * 1000;
+  if (frozen === 0) clock.frozen = 0;
+  cmd.calls++;
+  cmd.usec += usec;
+  e.stats.commandsProcessed++;
+  s.lastCommand = cmd.fullName;
+
+  if (usec >= e.slowlogThreshold && e.slowlogThreshold >= 0 && !cmd.flags.includes('skip_slowlog')) {
+    e.slowlog.push(
+      { time: Math.floor(Date.now() / 1000), usec: Math.round(usec), argv, addr: s.transport?.addr ?? '', name: s.name },
+      e.config.num('slowlog-max-len'),
+    );
+  }
+  if (e.latencyThresholdMs > 0 && usec / 1000 >= e.latencyThresholdMs) {
+    e.latency.add(cmd.flags.includes('fast') ? 'fast-command' : 'command', Math.round(usec / 1000));
+  }
+
+  if (e.monitors.size > 0 && !cmd.flags.includes('skip_monitor') && !cmd.flags.includes('admin')) feedMonitors(s, argv);
+
+  if (e.dirty !== dirtyBefore && !s.preventPropagation && e.propagators.length > 0) {
+    e.propagate(s.dbIndex, s.propagateAs ?? argv);
+  }
+  const extra = s.alsoPropagate as { db: number; argv: string[] }[] | null;
+  if (extra !== null) {
+    for (const p of extra) e.propagate(p.db, p.argv);
+    s.alsoPropagate = null;
+  }
+}
+
+function quoteArg(a: string): string {
+  let out = '"';
+  for (let i = 0; i < a.length; i++) {
+    const c = a.charCodeAt(i);
+    const ch = a[i]!;
+    if (ch === '\\' || ch === '"') out += '\\' + ch;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\x07') out += '\\a';
+    else if (ch === '\b') out += '\\b';
+    else if (c < 32 || c > 126) out += '\\x' + c.toString(16).padStart(2, '0');
+    else out += ch;
+  }
+  return out + '"';
+}
+
+/** MONITOR line: +<time> [<db> <addr>] "arg" ... */
+function feedMonitors(s: Session, argv: string[]): void {
+  const t = Date.now() / 1000;
+  const who = s.transport === null ? 'lua' : s.transport.addr;
+  const line = `${t.toFixed(6)} [${s.dbIndex} ${who}] ${argv.map(quoteArg).join(' ')}`;
+  for (const m of s.engine.monitors) if (m !== s) m.reply.simple(line);
+}
+
+/**
+ * CLIENT PAUSE: must this command wait? In WRITE mode only commands that may
+ * write or replicate wait (reads go on); in ALL mode every command waits.
+ */
+export function mustWait(s: Session, argv: string[]): boolean {
+  const p = s.engine.pause;
+  if (p.mode === null) return false;
+  if (p.mode === 'all') return true;
+  let cmd = s.engine.commands.get(argv[0]!);
+  if (cmd === undefined) return false;
+  if (cmd.sub !== null && argv.length > 1) cmd = cmd.sub.get(argv[1]!.toLowerCase()) ?? cmd;
+  // Inside MULTI, writes are only queued; EXEC itself waits if the queue writes.
+  if (s.multi !== null) {
+    if (cmd.name !== 'exec') return false;
+    return s.multi.queue.some((q) => q.cmd.isWrite || q.cmd.flags.includes('may_replicate'));
+  }
+  return cmd.isWrite || cmd.flags.includes('may_replicate');
+}

@@ -1,0 +1,339 @@
+/**
+ * The engine: server-wide state shared by every session. Databases, the
+ * command table, config, stats, pub/sub, keyspace notifications, propagation
+ * to AOF/replicas, WATCH bookkeeping, and the cron (active expiry, client
+ * timeouts, clocks). Nothing here knows about sockets.
+ */
+import { randomBytes } from 'node:crypto';
+import { Keyspace, touchLru, type KeyspaceEvents } from '../keyspace/keyspace.js';
+import { clock, lruClockNow, now } from '../keyspace/clock.js';
+import { ConfigStore } from '../config/config-store.js';
+import { CommandTable, type CommandSpec } from '../commands/command-table.js';
+import { PubSub } from '../pubsub/pubsub.js';
+import { SlowLog, LatencyMonitor } from './slowlog.js';
+import type { Session } from './session.js';
+import { Logger } from './logger.js';
+
+export type Propagator = (db: number, argv: string[]) => void;
+
+export interface EngineStats {
+  startTime: number;
+  connectionsReceived: number;
+  commandsProcessed: number;
+  rejectedConnections: number;
+  expiredKeys: number;
+  expiredStalePerc: number;
+  expiredTimeCapReachedCount: number;
+  expireCycleCpuMs: number;
+  evictedKeys: number;
+  evictedClients: number;
+  totalErrorReplies: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  pubsubChannelsPeak: number;
+  /** errorstats: error code → count */
+  errors: Map<string, number>;
+  /** keyspace hits/misses, shared with every Keyspace */
+  keyspace: { hits: number; misses: number };
+  /** ops/sec sampling for instantaneous_ops_per_sec */
+  opsSamples: number[];
+  lastOpsSampleTime: number;
+  lastOpsSampleCount: number;
+}
+
+export interface PauseState {
+  /** 'all' pauses every command, 'write' only writes; null = not paused. */
+  mode: 'all' | 'write' | null;
+  until: number;
+  timer: NodeJS.Timeout | null;
+}
+
+export class Engine {
+  readonly config: ConfigStore;
+  readonly dbs: Keyspace[] = [];
+  readonly commands: CommandTable;
+  readonly sessions = new Map<number, Session>();
+  readonly pubsub = new PubSub();
+  readonly slowlog = new SlowLog();
+  readonly latency = new LatencyMonitor();
+  readonly monitors = new Set<Session>();
+  readonly runId = randomBytes(20).toString('hex');
+  readonly log: Logger;
+  readonly pause: PauseState = { mode: null, until: 0, timer: null };
+  readonly stats: EngineStats;
+  /** Writes since the last save (Redis's server.dirty). */
+  dirty = 0;
+  lastSave = Math.floor(Date.now() / 1000);
+  activeExpireEnabled = true;
+  /** Cached from config for the per-command hot path. */
+  slowlogThreshold = 10000;
+  latencyThresholdMs = 0;
+  /** Set while a dataset load is in progress: commands answer -LOADING. */
+  loading = false;
+  readonly propagators: Propagator[] = [];
+  /** The Redis version cacheside reports (HELLO, INFO redis_version): the Redis 7.0 command set it implements. */
+  readonly redisVersion = '7.0.15';
+  role: 'master' | 'slave' = 'master';
+  /** Listeners for SWAPDB (blocked clients re-check their keys). */
+  readonly swapDbListeners: ((a: number, b: number) => void)[] = [];
+  /** Listening addresses, filled in by the TCP server (INFO, CLIENT LIST laddr). */
+  tcpPort = 0;
+  private cron: NodeJS.Timeout | null = null;
+  private cronLoops = 0;
+  private readonly keyEvents: KeyspaceEvents;
+  /** WATCH: "db\0key" → sessions watching it. */
+  private readonly watchers = new Map<string, Set<Session>>();
+  /** notify-keyspace-events parsed to a class set; empty = disabled. */
+  private notifyFlags = '';
+  /** Set by bootstrap: stops listeners and timers (SHUTDOWN). */
+  closeServer: ((opts?: { save?: boolean }) => Promise<void>) | null = null;
+  /** Shutdown hooks (persistence flushes, listeners closing). */
+  readonly shutdownHooks: ((opts: { save: boolean | null }) => Promise<void> | void)[] = [];
+
+  constructor(config: ConfigStore, commandSpecs: Iterable<CommandSpec>, log?: Logger) {
+    this.config = config;
+    this.log = log ?? new Logger(config);
+    this.commands = new CommandTable(commandSpecs);
+    for (const [from, to] of config.renamedCommands) this.commands.rename(from, to);
+    const t = Date.now();
+    this.stats = {
+      startTime: t,
+      connectionsReceived: 0,
+      commandsProcessed: 0,
+      rejectedConnections: 0,
+      expiredKeys: 0,
+      expiredStalePerc: 0,
+      expiredTimeCapReachedCount: 0,
+      expireCycleCpuMs: 0,
+      evictedKeys: 0,
+      evictedClients: 0,
+      totalErrorReplies: 0,
+      netInputBytes: 0,
+      netOutputBytes: 0,
+      pubsubChannelsPeak: 0,
+      errors: new Map(),
+      keyspace: { hits: 0, misses: 0 },
+      opsSamples: [],
+      lastOpsSampleTime: t,
+      lastOpsSampleCount: 0,
+    };
+    this.keyEvents = {
+      expired: (db, key) => this.onExpired(db, key),
+      beforeWrite: null,
+      touch: touchLru,
+      lazyDeleteDisabled: false,
+      stats: this.stats.keyspace,
+    };
+    const n = config.num('databases');
+    for (let i = 0; i < n; i++) this.dbs.push(new Keyspace(i, this.keyEvents));
+    this.notifyFlags = expandNotifyFlags(config.str('notify-keyspace-events'));
+    config.onChange('notify-keyspace-events', (v) => (this.notifyFlags = expandNotifyFlags(v as string)));
+    config.onChange('hz', () => this.startCron());
+    this.slowlogThreshold = config.num('slowlog-log-slower-than');
+    config.onChange('slowlog-log-slower-than', (v) => (this.slowlogThreshold = v as number));
+    this.latencyThresholdMs = config.num('latency-monitor-threshold');
+    config.onChange('latency-monitor-threshold', (v) => (this.latencyThresholdMs = v as number));
+  }
+
+  /** Hooks for persistence and eviction modules to intercept key writes and access. */
+  get keyspaceEvents(): KeyspaceEvents {
+    return this.keyEvents;
+  }
+
+  start(): void {
+    this.startCron();
+  }
+
+  stop(): void {
+    if (this.cron) clearInterval(this.cron);
+    this.cron = null;
+    if (this.pause.timer) clearTimeout(this.pause.timer);
+  }
+
+  // ---- sessions ------------------------------------------------------------
+
+  registerSession(s: Session): void {
+    this.sessions.set(s.id, s);
+  }
+
+  unregisterSession(s: Session): void {
+    this.sessions.delete(s.id);
+    this.pubsub.removeAll(s);
+    this.monitors.delete(s);
+    this.unwatchAll(s);
+  }
+
+  // ---- writes, WATCH, notifications, propagation ------------------------------
+
+  /** A key was written (signalModifiedKey + dirty). */
+  keyModified(db: number, key: string, dirty = 1): void {
+    this.dirty += dirty;
+    if (this.watchers.size > 0) {
+      const set = this.watchers.get(db + '\0' + key);
+      if (set !== undefined) for (const s of set) s.watchDirty = true;
+    }
+  }
+
+  /** Every watched key of a database is touched (FLUSHDB, FLUSHALL, SWAPDB). */
+  dbModified(db: number): void {
+    if (this.watchers.size === 0) return;
+    const prefix = db + '\0';
+    for (const [k, set] of this.watchers) if (k.startsWith(prefix)) for (const s of set) s.watchDirty = true;
+  }
+
+  watch(s: Session, db: number, key: string): void {
+    const k = db + '\0' + key;
+    (s.watching ??= new Set()).add(k);
+    let set = this.watchers.get(k);
+    if (set === undefined) this.watchers.set(k, (set = new Set()));
+    set.add(s);
+  }
+
+  unwatchAll(s: Session): void {
+    if (s.watching === null) return;
+    for (const k of s.watching) {
+      const set = this.watchers.get(k);
+      if (set === undefined) continue;
+      set.delete(s);
+      if (set.size === 0) this.watchers.delete(k);
+    }
+    s.watching = null;
+    s.watchDirty = false;
+  }
+
+  /** Keyspace notification (notifyKeyspaceEvent). `cls` is one of g $ l s h z x e t m n. */
+  notify(cls: string, event: string, key: string, db: number): void {
+    const f = this.notifyFlags;
+    if (f === '' || !f.includes(cls)) return;
+    if (f.includes('K')) this.pubsub.publish(`__keyspace@${db}__:${key}`, event);
+    if (f.includes('E')) this.pubsub.publish(`__keyevent@${db}__:${event}`, key);
+  }
+
+  /** Send a write to the AOF and replicas. */
+  propagate(db: number, argv: string[]): void {
+    for (let i = 0; i < this.propagators.length; i++) this.propagators[i]!(db, argv);
+  }
+
+  private onExpired(db: Keyspace, key: string): void {
+    this.stats.expiredKeys++;
+    this.keyModified(db.id, key, 0);
+    this.notify('x', 'expired', key, db.id);
+    this.propagate(db.id, ['DEL', key]);
+  }
+
+  onSwapDb(a: number, b: number): void {
+    for (const l of this.swapDbListeners) l(a, b);
+  }
+
+  countError(code: string): void {
+    this.stats.totalErrorReplies++;
+    this.stats.errors.set(code, (this.stats.errors.get(code) ?? 0) + 1);
+  }
+
+  // ---- cron ------------------------------------------------------------------
+
+  private startCron(): void {
+    if (this.cron) clearInterval(this.cron);
+    const period = Math.max(2, Math.floor(1000 / this.config.num('hz')));
+    this.cron = setInterval(() => this.tick(period), period);
+    this.cron.unref();
+  }
+
+  private tick(period: number): void {
+    clock.lru = lruClockNow();
+    this.cronLoops++;
+    if (this.activeExpireEnabled && !this.loading) this.activeExpireCycle(period);
+    this.sampleOps();
+    if (this.cronLoops % 10 === 0) this.clientsCron();
+  }
+
+  /**
+   * Redis's active expiry cycle: per database, sample volatile keys and
+   * expire those due; keep going while more than ~10% of a sample was
+   * expired, within a CPU budget of 25% of the cron period.
+   */
+  activeExpireCycle(period: number): void {
+    const effort = this.config.num('active-expire-effort') - 1;
+    const perLoop = 20 + 5 * effort;
+    const acceptableStale = 10 - effort;
+    const start = performance.now();
+    const budget = (period * (25 + 2 * effort)) / 100;
+    const t = now();
+    let sampledTotal = 0;
+    let expiredTotal = 0;
+    for (const db of this.dbs) {
+      for (;;) {
+        const n = Math.min(perLoop, db.volatileCount);
+        if (n === 0) break;
+        let expired = 0;
+        for (let i = 0; i < n; i++) {
+          const slot = db.randomVolatileSlot();
+          if (slot >= 0 && db.expireIfDue(slot, t)) expired++;
+        }
+        sampledTotal += n;
+        expiredTotal += expired;
+        if (performance.now() - start > budget) {
+          this.stats.expiredTimeCapReachedCount++;
+          break;
+        }
+        if (expired * 100 <= n * acceptableStale) break;
+      }
+      if (performance.now() - start > budget) break;
+    }
+    this.stats.expireCycleCpuMs += performance.now() - start;
+    if (sampledTotal > 0) {
+      const perc = expiredTotal / sampledTotal;
+      this.stats.expiredStalePerc = perc * 0.05 + this.stats.expiredStalePerc * 0.95;
+    }
+  }
+
+  private sampleOps(): void {
+    const t = Date.now();
+    const dt = t - this.stats.lastOpsSampleTime;
+    if (dt < 100) return;
+    const ops = ((this.stats.commandsProcessed - this.stats.lastOpsSampleCount) * 1000) / dt;
+    this.stats.opsSamples.push(ops);
+    if (this.stats.opsSamples.length > 16) this.stats.opsSamples.shift();
+    this.stats.lastOpsSampleTime = t;
+    this.stats.lastOpsSampleCount = this.stats.commandsProcessed;
+  }
+
+  get instantaneousOps(): number {
+    const s = this.stats.opsSamples;
+    return s.length === 0 ? 0 : Math.round(s.reduce((a, b) => a + b, 0) / s.length);
+  }
+
+  /** Idle-timeout clients, expire blocked-client deadlines. */
+  private clientsCron(): void {
+    const timeout = this.config.num('timeout') * 1000;
+    const t = Date.now();
+    for (const s of this.sessions.values()) {
+      if (s.transport === null) continue;
+      if (s.blocked !== null) continue;
+      if (timeout > 0 && s.subscriptionCount === 0 && !s.monitor && t - s.lastInteraction > timeout) {
+        this.log.verbose(`Closing idle client id=${s.id}`);
+        s.transport.close(false);
+      }
+    }
+  }
+
+  // ---- misc ------------------------------------------------------------------
+
+  /** Seconds since start. */
+  get uptime(): number {
+    return Math.floor((Date.now() - this.stats.startTime) / 1000);
+  }
+
+  totalKeys(): number {
+    let n = 0;
+    for (const db of this.dbs) n += db.size;
+    return n;
+  }
+}
+
+/** Expand notify-keyspace-events: 'A' is an alias for "g$lshzxetd" (Redis 7.0). */
+export function expandNotifyFlags(s: string): string {
+  let f = s.replace(/A/g, 'g$lshzxetd');
+  if (!f.includes('K') && !f.includes('E')) f = ''; // neither keyspace nor keyevent: disabled
+  return f;
+}

@@ -1,0 +1,3 @@
+import type { CommandSpec } from '../commands/command-table.js';
+
+export const serverCommands: CommandSpec[] = [];

@@ -1,0 +1,93 @@
+/**
+ * TCP listener(s) for the engine: `bind` addresses (a leading `-` marks an
+ * address as optional), `port`, `maxclients` and `protected-mode`.
+ */
+import net from 'node:net';
+import type { Engine } from './engine.js';
+import { Connection } from './connection.js';
+
+const PROTECTED_MODE_ERROR =
+  '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. ' +
+  'In this mode connections are only accepted from the loopback interface. If you want to connect from external computers, ' +
+  "you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' " +
+  'from the loopback interface by connecting from the same host the server is running, however MAKE SURE the server is not publicly ' +
+  'accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the ' +
+  "protected mode by editing the configuration file, and setting the protected mode option to 'no', and then restarting the server. " +
+  "3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an " +
+  'authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to ' +
+  'start accepting connections from the outside.\r\n';
+
+function isLoopback(addr: string | undefined): boolean {
+  if (!addr) return false;
+  return addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.');
+}
+
+export class TcpServer {
+  private readonly servers: net.Server[] = [];
+  readonly connections = new Set<Connection>();
+  port = 0;
+
+  constructor(private readonly engine: Engine) {}
+
+  /** Listen on every bind address; resolves with the bound port. */
+  async listen(): Promise<number> {
+    const cfg = this.engine.config;
+    const port = cfg.num('port');
+    if (port === 0) return 0;
+    const binds = cfg.str('bind').split(/\s+/);
+    for (const b0 of binds) {
+      const optional = b0.startsWith('-');
+      let host = optional ? b0.slice(1) : b0;
+      if (host === '*') host = '0.0.0.0';
+      if (host === '::*') host = '::';
+      const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen({ host, port, backlog: cfg.num('tcp-backlog'), ipv6Only: host.includes(':') }, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (optional && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT' || code === 'EINVAL')) {
+          this.engine.log.warning(`Warning: Could not create server TCP listening socket ${host}:${port}: ${code}`);
+          continue;
+        }
+        throw new Error(`Could not create server TCP listening socket ${host}:${port}: ${(e as Error).message}`);
+      }
+      this.servers.push(server);
+    }
+    if (this.servers.length === 0) throw new Error('Failed listening on any bind address');
+    this.port = port;
+    this.engine.tcpPort = port;
+    return port;
+  }
+
+  private accept(socket: net.Socket): void {
+    const e = this.engine;
+    const cfg = e.config;
+    e.stats.connectionsReceived++;
+    if (this.connections.size >= cfg.num('maxclients')) {
+      e.stats.rejectedConnections++;
+      socket.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    if (cfg.bool('protected-mode') && cfg.str('requirepass') === '' && !isLoopback(socket.remoteAddress)) {
+      e.stats.rejectedConnections++;
+      socket.end(PROTECTED_MODE_ERROR);
+      return;
+    }
+    const c = new Connection(e, socket, (conn) => this.connections.delete(conn));
+    this.connections.add(c);
+  }
+
+  /** Stop listening and drop every client. */
+  async close(): Promise<void> {
+    await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    this.servers.length = 0;
+    for (const c of this.connections) c.close(false);
+    this.connections.clear();
+  }
+}
