@@ -55,6 +55,8 @@ async function runServer(args: string[]): Promise<void> {
   const e = running.engine;
   e.log.notice(`cacheside ${VERSION} (Redis ${e.redisVersion} compatible) started, pid=${process.pid}`);
   e.log.notice(`Ready to accept connections tcp on port ${running.port}`);
+  // SHUTDOWN: the server has closed (hooks run, listeners down); end the process.
+  e.onShutdown = () => process.exit(0);
   let stopping = false;
   const stop = async (sig: string) => {
     if (stopping) return;

@@ -39,9 +39,14 @@ export const Err = {
   timeoutNegative: 'ERR timeout is negative',
 } as const;
 
-/** Redis truncates user-supplied text echoed in errors to 128 bytes. */
+/**
+ * User-supplied text echoed in an error, as Redis formats it with C `%.128s`:
+ * cut at the first NUL byte, then to `max` bytes (no ellipsis).
+ */
 export function truncateForError(s: string, max = 128): string {
-  return s.length > max ? s.slice(0, max) + '...' : s;
+  const nul = s.indexOf('\x00');
+  const t = nul < 0 ? s : s.slice(0, nul);
+  return t.length > max ? t.slice(0, max) : t;
 }
 
 export function fail(message: string): never {

@@ -3,7 +3,7 @@
  * helpers so that errors carry Redis's exact texts.
  */
 import { CommandError, Err } from '../errors.js';
-import { parseInt64, parseSafeInt, parseRedisDouble } from '../numbers/parse.js';
+import { bitLength, parseFloatLiteral, parseInt64, parseSafeInt, parseRedisDouble } from '../numbers/parse.js';
 
 /** A signed integer argument that fits a JS safe integer, else `error`. */
 export function intArg(s: string, error: string = Err.notInteger): number {
@@ -46,10 +46,22 @@ export function floatArg(s: string, error: string = Err.notFloat): number {
 
 /** A blocking-command timeout in seconds (fractional), returned in ms; 0 = forever. */
 export function timeoutArg(s: string): number {
-  const d = parseRedisDouble(s);
-  if (d === null || !Number.isFinite(d)) throw new CommandError(Err.timeoutNotFloat);
-  if (d < 0) throw new CommandError(Err.timeoutNegative);
-  return Math.ceil(d * 1000);
+  // Redis: (long long)ceill(strtold(s) * 1000). strtold reads hex and inf and
+  // has a far wider range than a double; a product beyond the 64-bit range
+  // (inf, 1e16 seconds) converts to LLONG_MIN, hence "negative"; a positive
+  // value under a millisecond rounds up to 1 ms, a negative one above -1 ms
+  // to 0 (block forever).
+  const lit = parseFloatLiteral(s);
+  if (lit === null || s.length >= 5 * 1024) throw new CommandError(Err.timeoutNotFloat);
+  if (lit.kind === 'inf') throw new CommandError(Err.timeoutNegative);
+  if (lit.kind === 'dec' ? lit.digits === '' : lit.mant === 0n) return 0;
+  // Decimal magnitude: beyond long double's range strtold fails (ERANGE).
+  const mag = lit.kind === 'dec' ? lit.exp10 + lit.digits.length - 1 : (lit.exp2 + bitLength(lit.mant) - 1) * Math.LOG10E * Math.LN2;
+  if (mag > 4931 || mag < -4950) throw new CommandError(Err.timeoutNotFloat);
+  const sec = lit.kind === 'dec' ? Number(`${lit.neg ? '-' : ''}${lit.digits}e${lit.exp10}`) : (lit.neg ? -1 : 1) * Number(lit.mant) * 2 ** lit.exp2;
+  const ms = Math.ceil(sec * 1000);
+  if (!(Math.abs(sec * 1000) < 2 ** 63) || ms < 0) throw new CommandError(Err.timeoutNegative);
+  return ms === 0 && !lit.neg ? 1 : ms + 0;
 }
 
 /** Case-insensitive equality with an uppercase token. */
@@ -89,9 +101,15 @@ export function parseOptions(
   return seen;
 }
 
-/** Parse a cursor argument ("ERR invalid cursor"). */
+/**
+ * Parse a cursor argument ("ERR invalid cursor") as Redis does with
+ * strtoull(): an optional sign and decimal digits ("" is 0), a negative value
+ * wrapping modulo 2^64; no spaces, no trailing garbage, no overflow.
+ */
 export function cursorArg(s: string): number {
-  const b = /^[0-9]+$/.test(s) ? BigInt(s) : -1n;
+  const m = /^([+-]?)([0-9]*)$/.exec(s);
+  let b = m === null || (m[1] !== '' && m[2] === '') ? -1n : m[2] === '' ? 0n : BigInt(m[2]!);
   if (b < 0n || b > 0xffffffffffffffffn) throw new CommandError('ERR invalid cursor');
+  if (m![1] === '-' && b !== 0n) b = (1n << 64n) - b;
   return b > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(b);
 }

@@ -49,6 +49,23 @@ export type CommandGroup =
 
 export type Handler = (s: Session, argv: string[]) => void;
 
+/**
+ * A Redis 7 key specification (COMMAND INFO / GETKEYSANDFLAGS). Optional on a
+ * CommandSpec: when absent, one is derived from `keys` (see
+ * commands/introspection-commands.ts).
+ */
+export interface KeySpec {
+  notes?: string;
+  /** Key flags as Redis reports them: RO RW OW RM, access update insert delete, ... */
+  flags: readonly string[];
+  /** Where the search starts: an argv index, or after a keyword searched from `startfrom` (negative: from the end, backwards). */
+  begin: { index: number } | { keyword: string; startfrom: number };
+  /** Which keys follow: a range (lastkey relative to the start, negative from the end) or a key count argument. */
+  find:
+    | { range: readonly [lastkey: number, keystep: number, limit: number] }
+    | { keynum: readonly [keynumidx: number, firstkey: number, keystep: number] };
+}
+
 export interface CommandSpec {
   /** Lowercase name; for a subcommand, the subcommand alone ("get" under "config"). */
   name: string;
@@ -65,6 +82,15 @@ export interface CommandSpec {
   getKeys?: (argv: string[]) => number[];
   /** Extra ACL categories beyond those derived from flags and group (e.g. 'dangerous'). */
   acl?: readonly string[];
+  /** COMMAND INFO tips, e.g. 'nondeterministic_output', 'request_policy:all_shards'. */
+  tips?: readonly string[];
+  /** Exact key specs for COMMAND INFO; derived from `keys` when absent. */
+  keySpecs?: readonly KeySpec[];
+  /**
+   * A protected command (DEBUG, MODULE): the gate refuses it unless this
+   * config option is "yes", or "local" and the client is local.
+   */
+  protectedBy?: 'enable-debug-command' | 'enable-module-command';
   /** Handler; absent on a container command that only has subcommands. */
   handler?: Handler;
   subcommands?: readonly CommandSpec[];
@@ -94,7 +120,8 @@ const GROUP_CATEGORY: Record<CommandGroup, string> = {
   set: 'set',
   'sorted-set': 'sortedset',
   hash: 'hash',
-  pubsub: 'pubsub',
+  // @pubsub comes from the 'pubsub' flag (PUBSUB and PUBSUB HELP have neither).
+  pubsub: '',
   transactions: 'transaction',
   connection: 'connection',
   server: '',
@@ -125,6 +152,8 @@ export function aclCategories(c: CommandSpec): string[] {
 
 export class CommandTable {
   readonly commands = new Map<string, Command>();
+  /** Exact-case lookup cache (clients send "GET" or "get"): avoids lowercasing per command. */
+  private readonly byCase = new Map<string, Command>();
 
   constructor(specs: Iterable<CommandSpec>) {
     for (const spec of specs) this.add(spec);
@@ -140,12 +169,17 @@ export class CommandTable {
     const c = this.commands.get(from.toLowerCase());
     if (!c) throw new Error(`No such command in rename-command: ${from}`);
     this.commands.delete(from.toLowerCase());
+    this.byCase.clear();
     if (to !== '') this.commands.set(to.toLowerCase(), c);
   }
 
   /** Look up by name, any case. */
   get(name: string): Command | undefined {
-    return this.commands.get(name) ?? this.commands.get(name.toLowerCase());
+    const hit = this.byCase.get(name);
+    if (hit !== undefined) return hit;
+    const c = this.commands.get(name.toLowerCase());
+    if (c !== undefined && this.byCase.size < 4096) this.byCase.set(name, c);
+    return c;
   }
 
   /** The key argument indexes of a command invocation (COMMAND GETKEYS, ACL, cluster). */

@@ -6,7 +6,7 @@
  * Redis 7 redis.conf loads unchanged), shows in CONFIG GET and lets CONFIG SET
  * change, but that have no effect here; they are logged once at start-up.
  */
-export type ConfigType = 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'save' | 'obuf' | 'bind' | 'keyspace-events';
+export type ConfigType = 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'save' | 'obuf' | 'bind' | 'keyspace-events' | 'percentiles';
 
 export interface ConfigDef {
   name: string;
@@ -19,9 +19,17 @@ export interface ConfigDef {
   max?: number;
   /** CONFIG SET refuses it ("can't set immutable config"). */
   immutable?: boolean;
+  /** CONFIG SET refuses it unless enable-protected-configs allows ("can't set protected config"). */
+  protected?: boolean;
+  /** Numbers accepted in [min, max] but stored clamped to this range (hz: 0..INT_MAX used as 1..500). */
+  clamp?: readonly [number, number];
+  /** Extra validation of a value that passed its type's: Redis's error reason, or null when valid. */
+  check?: (raw: string) => string | null;
+  /** Not listed by CONFIG GET globs, only by exact name (Redis's DEBUG_CONFIG directives). */
+  hidden?: boolean;
   /** Accepted and stored, but cacheside does not act on it. */
   effect?: false;
-  /** Hidden from CONFIG GET * results where Redis hides it (none yet). */
+  /** A secret: redacted from SLOWLOG / MONITOR in CONFIG SET, not written by REWRITE when empty. */
   sensitive?: boolean;
   /** For memory values: also accept a percentage (maxmemory-clients). */
   percent?: boolean;
@@ -37,6 +45,25 @@ const mem = (name: string, def: string, extra: Partial<ConfigDef> = {}): ConfigD
 const str = (name: string, def: string, extra: Partial<ConfigDef> = {}): ConfigDef => ({ name, type: 'string', default: def, ...extra });
 const oneOf = (name: string, def: string, values: readonly string[], extra: Partial<ConfigDef> = {}): ConfigDef => ({ name, type: 'enum', default: def, enumValues: values, ...extra });
 const noEffect = { effect: false } as const;
+const SHUTDOWN_FLAGS = ['default', 'save', 'nosave', 'now', 'force'] as const;
+
+/** oom-score-adj-values: three integers in -2000..2000. */
+function checkOomScoreAdjValues(raw: string): string | null {
+  const parts = raw.split(' ');
+  if (parts.length !== 3) return 'wrong number of arguments';
+  for (const p of parts) {
+    if (!/^-?\d+$/.test(p) || Number(p) < -2000 || Number(p) > 2000) return 'Invalid oom-score-adj-values, elements must be between -2000 and 2000.';
+  }
+  return null;
+}
+
+/** proc-title-template: not empty, braces balanced, only known {variables}. */
+function checkProcTitle(raw: string): string | null {
+  const known = ['{title}', '{listen-addr}', '{server-mode}', '{port}', '{tls-port}', '{unixsocket}', '{config-file}'];
+  const stripped = raw.replace(/\{[^{}]*\}/g, (v) => (known.includes(v) ? '' : '\0'));
+  if (raw.trim() === '' || /[{}\0]/.test(stripped)) return 'template format is invalid or contains unknown variables';
+  return null;
+}
 
 export const CONFIG_TABLE: readonly ConfigDef[] = [
   // ---- network -------------------------------------------------------------
@@ -50,13 +77,33 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   str('requirepass', '', { sensitive: true }),
   str('unixsocket', '', { immutable: true, ...noEffect }),
   int('unixsocketperm', 0, 0, 0o777, { immutable: true, ...noEffect }),
-  yesno('bind-source-addr', 'no', noEffect),
+  str('bind-source-addr', '', noEffect),
+  int('socket-mark-id', 0, 0, 4294967295, { immutable: true, ...noEffect }),
   int('tls-port', 0, 0, 65535, noEffect),
+  str('tls-cert-file', '', noEffect),
+  str('tls-key-file', '', noEffect),
+  str('tls-key-file-pass', '', { sensitive: true, ...noEffect }),
+  str('tls-client-cert-file', '', noEffect),
+  str('tls-client-key-file', '', noEffect),
+  str('tls-client-key-file-pass', '', { sensitive: true, ...noEffect }),
+  str('tls-dh-params-file', '', noEffect),
+  str('tls-ca-cert-file', '', noEffect),
+  str('tls-ca-cert-dir', '', noEffect),
+  str('tls-protocols', '', noEffect),
+  str('tls-ciphers', '', noEffect),
+  str('tls-ciphersuites', '', noEffect),
+  oneOf('tls-auth-clients', 'yes', ['no', 'yes', 'optional'], noEffect),
+  yesno('tls-replication', 'no', noEffect),
+  yesno('tls-cluster', 'no', noEffect),
+  yesno('tls-prefer-server-ciphers', 'no', noEffect),
+  yesno('tls-session-caching', 'yes', noEffect),
+  int('tls-session-cache-size', 20480, 0, 2147483647, noEffect),
+  int('tls-session-cache-timeout', 300, 0, 2147483647, noEffect),
   // ---- general -------------------------------------------------------------
   int('databases', 16, 1, 2147483647, { immutable: true }),
-  int('hz', 10, 1, 500),
+  int('hz', 10, 0, 2147483647, { clamp: [1, 500] }),
   yesno('dynamic-hz', 'yes'),
-  oneOf('loglevel', 'notice', ['debug', 'verbose', 'notice', 'warning', 'nothing']),
+  oneOf('loglevel', 'notice', ['debug', 'verbose', 'notice', 'warning']),
   str('logfile', '', { immutable: true }),
   str('pidfile', '', { immutable: true }),
   yesno('daemonize', 'no', { immutable: true, ...noEffect }),
@@ -66,7 +113,11 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   oneOf('syslog-facility', 'local0', ['user', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'], { immutable: true, ...noEffect }),
   yesno('always-show-logo', 'no', { immutable: true, ...noEffect }),
   yesno('set-proc-title', 'yes', { immutable: true, ...noEffect }),
-  str('proc-title-template', '{title} {listen-addr} {server-mode}', noEffect),
+  str('proc-title-template', '{title} {listen-addr} {server-mode}', { check: checkProcTitle, ...noEffect }),
+  str('server_cpulist', '', { immutable: true, ...noEffect }),
+  str('bio_cpulist', '', { immutable: true, ...noEffect }),
+  str('aof_rewrite_cpulist', '', { immutable: true, ...noEffect }),
+  str('bgsave_cpulist', '', { immutable: true, ...noEffect }),
   yesno('crash-log-enabled', 'yes', noEffect),
   yesno('crash-memcheck-enabled', 'yes', noEffect),
   oneOf('enable-protected-configs', 'no', ['no', 'yes', 'local'], { immutable: true }),
@@ -77,18 +128,18 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   str('locale-collate', '', noEffect),
   str('ignore-warnings', '', noEffect),
   int('shutdown-timeout', 10, 0, 2147483647),
-  str('shutdown-on-sigint', 'default', noEffect),
-  str('shutdown-on-sigterm', 'default', noEffect),
+  oneOf('shutdown-on-sigint', 'default', SHUTDOWN_FLAGS, noEffect),
+  oneOf('shutdown-on-sigterm', 'default', SHUTDOWN_FLAGS, noEffect),
   oneOf('oom-score-adj', 'no', ['no', 'yes', 'relative', 'absolute'], noEffect),
-  str('oom-score-adj-values', '0 200 800', noEffect),
-  yesno('disable-thp', 'yes', noEffect),
+  str('oom-score-adj-values', '0 200 800', { check: checkOomScoreAdjValues, ...noEffect }),
+  yesno('disable-thp', 'yes', { immutable: true, ...noEffect }),
   yesno('jemalloc-bg-thread', 'yes', noEffect),
   // ---- limits and protocol ---------------------------------------------------
   mem('proto-max-bulk-len', '512mb', { min: 1024 * 1024 }),
   mem('client-query-buffer-limit', '1gb', { min: 1024 * 1024 }),
   { name: 'client-output-buffer-limit', type: 'obuf', default: 'normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60' },
   mem('maxmemory-clients', '0', { percent: true, ...noEffect }),
-  int('tracking-table-max-keys', 1000000, 0, LLMAX, noEffect),
+  int('tracking-table-max-keys', 1000000, 0, LLMAX),
   // ---- keyspace --------------------------------------------------------------
   { name: 'notify-keyspace-events', type: 'keyspace-events', default: '' },
   int('active-expire-effort', 1, 1, 10),
@@ -98,53 +149,54 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   yesno('lazyfree-lazy-server-del', 'no', noEffect),
   yesno('lazyfree-lazy-user-del', 'no', noEffect),
   yesno('lazyfree-lazy-user-flush', 'no', noEffect),
-  yesno('replica-lazy-flush', 'no', noEffect),
+  yesno('replica-lazy-flush', 'no', { alias: 'slave-lazy-flush', ...noEffect }),
   // ---- memory and eviction ----------------------------------------------------
   mem('maxmemory', '0'),
   oneOf('maxmemory-policy', 'noeviction', [
     'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl',
     'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction',
   ]),
-  int('maxmemory-samples', 5, 1, 64),
+  int('maxmemory-samples', 5, 1, 2147483647),
   int('maxmemory-eviction-tenacity', 10, 0, 100),
   int('lfu-log-factor', 10, 0, 2147483647),
   int('lfu-decay-time', 1, 0, 2147483647),
   yesno('activedefrag', 'no', noEffect),
   int('active-defrag-cycle-min', 1, 1, 99, noEffect),
   int('active-defrag-cycle-max', 25, 1, 99, noEffect),
-  mem('active-defrag-ignore-bytes', '100mb', noEffect),
+  mem('active-defrag-ignore-bytes', '100mb', { min: 1, ...noEffect }),
   int('active-defrag-threshold-lower', 10, 0, 1000, noEffect),
   int('active-defrag-threshold-upper', 100, 0, 1000, noEffect),
   int('active-defrag-max-scan-fields', 1000, 1, LLMAX, noEffect),
   // ---- encodings (thresholds Redis uses to pick OBJECT ENCODING names) ----------
-  int('hash-max-listpack-entries', 128, 0, LLMAX, { alias: 'hash-max-ziplist-entries' }),
-  int('hash-max-listpack-value', 64, 0, LLMAX, { alias: 'hash-max-ziplist-value' }),
-  int('list-max-listpack-size', -2, -5, 2147483647, { alias: 'list-max-ziplist-size' }),
+  // 512: redis-server 7.0's built-in default (its sample redis.conf says 128).
+  int('hash-max-listpack-entries', 512, 0, LLMAX, { alias: 'hash-max-ziplist-entries' }),
+  mem('hash-max-listpack-value', '64', { alias: 'hash-max-ziplist-value' }),
+  int('list-max-listpack-size', -2, -2147483648, 2147483647, { alias: 'list-max-ziplist-size' }),
   int('list-compress-depth', 0, 0, 2147483647, noEffect),
   int('set-max-intset-entries', 512, 0, LLMAX),
   int('set-max-listpack-entries', 128, 0, LLMAX),
   int('set-max-listpack-value', 64, 0, LLMAX),
   int('zset-max-listpack-entries', 128, 0, LLMAX, { alias: 'zset-max-ziplist-entries' }),
-  int('zset-max-listpack-value', 64, 0, LLMAX, { alias: 'zset-max-ziplist-value' }),
+  mem('zset-max-listpack-value', '64', { alias: 'zset-max-ziplist-value' }),
   mem('hll-sparse-max-bytes', '3000'),
   mem('stream-node-max-bytes', '4096'),
   int('stream-node-max-entries', 100, 0, LLMAX),
   // ---- persistence -------------------------------------------------------------
   { name: 'save', type: 'save', default: '3600 1 300 100 60 10000' },
-  str('dbfilename', 'dump.rdb'),
-  str('dir', '.'),
+  str('dbfilename', 'dump.rdb', { protected: true }),
+  str('dir', '.', { protected: true }),
   yesno('rdbcompression', 'yes'),
-  yesno('rdbchecksum', 'yes'),
+  yesno('rdbchecksum', 'yes', { immutable: true }),
   yesno('stop-writes-on-bgsave-error', 'yes'),
   yesno('rdb-del-sync-files', 'no', noEffect),
   yesno('rdb-save-incremental-fsync', 'yes', noEffect),
-  int('rdb-key-save-delay', 0, -LLMAX, LLMAX),
-  int('key-load-delay', 0, -LLMAX, LLMAX),
+  int('rdb-key-save-delay', 0, -LLMAX, LLMAX, { hidden: true }),
+  int('key-load-delay', 0, -LLMAX, LLMAX, { hidden: true }),
   oneOf('sanitize-dump-payload', 'no', ['no', 'yes', 'clients']),
   yesno('appendonly', 'no'),
   str('appendfilename', 'appendonly.aof', { immutable: true }),
   str('appenddirname', 'appendonlydir', { immutable: true }),
-  oneOf('appendfsync', 'everysec', ['always', 'everysec', 'no']),
+  oneOf('appendfsync', 'everysec', ['everysec', 'always', 'no']),
   yesno('no-appendfsync-on-rewrite', 'no'),
   int('auto-aof-rewrite-percentage', 100, 0, 2147483647),
   mem('auto-aof-rewrite-min-size', '64mb'),
@@ -152,8 +204,9 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   yesno('aof-use-rdb-preamble', 'yes'),
   yesno('aof-rewrite-incremental-fsync', 'yes', noEffect),
   yesno('aof-timestamp-enabled', 'no', noEffect),
+  yesno('aof-disable-auto-gc', 'no', noEffect),
   // ---- replication ---------------------------------------------------------------
-  str('replicaof', '', { alias: 'slaveof' }),
+  str('replicaof', '', { alias: 'slaveof', immutable: true }),
   str('masterauth', '', { sensitive: true }),
   str('masteruser', ''),
   yesno('replica-serve-stale-data', 'yes', { alias: 'slave-serve-stale-data' }),
@@ -165,8 +218,8 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   int('repl-ping-replica-period', 10, 1, 2147483647, { alias: 'repl-ping-slave-period' }),
   int('repl-timeout', 60, 1, 2147483647),
   yesno('repl-disable-tcp-nodelay', 'no'),
-  mem('repl-backlog-size', '1mb', { min: 1 }),
-  int('repl-backlog-ttl', 3600, 0, 2147483647),
+  mem('repl-backlog-size', '1mb', { min: 1, clamp: [16 * 1024, LLMAX] }),
+  int('repl-backlog-ttl', 3600, 0, LLMAX),
   int('replica-priority', 100, 0, 2147483647, { alias: 'slave-priority' }),
   yesno('replica-announced', 'yes'),
   str('replica-announce-ip', '', { alias: 'slave-announce-ip' }),
@@ -182,9 +235,10 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   int('slowlog-max-len', 128, 0, LLMAX),
   int('latency-monitor-threshold', 0, 0, LLMAX),
   yesno('latency-tracking', 'yes'),
-  str('latency-tracking-info-percentiles', '50 99 99.9'),
+  { name: 'latency-tracking-info-percentiles', type: 'percentiles', default: '50 99 99.9' },
   int('acllog-max-len', 128, 0, LLMAX),
   str('aclfile', '', { immutable: true }),
+  oneOf('acl-pubsub-default', 'resetchannels', ['allchannels', 'resetchannels'], noEffect),
   // ---- cluster (accepted, no effect: cacheside is not a cluster node) ---------------
   yesno('cluster-enabled', 'no', { immutable: true, ...noEffect }),
   str('cluster-config-file', 'nodes.conf', { immutable: true, ...noEffect }),
@@ -203,7 +257,7 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   int('cluster-announce-tls-port', 0, 0, 65535, noEffect),
   str('cluster-announce-hostname', '', noEffect),
   oneOf('cluster-preferred-endpoint-type', 'ip', ['ip', 'hostname', 'unknown-endpoint'], noEffect),
-  int('cluster-link-sendbuf-limit', 0, 0, LLMAX, noEffect),
+  mem('cluster-link-sendbuf-limit', '0', noEffect),
 ];
 
 /** Directives that appear in redis.conf but are not plain name/value pairs. */

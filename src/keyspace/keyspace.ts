@@ -23,6 +23,12 @@ export interface KeyspaceEvents {
   beforeWrite: ((db: Keyspace, key: string, slot: number) => void) | null;
   /** Access metadata update on a read or write (LRU clock or LFU counter). */
   touch(meta: Uint32Array, slot: number): void;
+  /** Set while a CLIENT NO-TOUCH client's command runs: lookups of existing keys leave their metadata alone. */
+  noTouch?: boolean;
+  /** A read lookup missed (keymiss notifications); null when nobody listens. */
+  miss: ((db: Keyspace, key: string) => void) | null;
+  /** A key was added to the database (new-key notifications); null when nobody listens. */
+  created: ((db: Keyspace, key: string) => void) | null;
   /** When true, expired keys are hidden but not deleted (replicas). */
   lazyDeleteDisabled: boolean;
   stats: { hits: number; misses: number };
@@ -49,6 +55,18 @@ export class Keyspace {
   private volCount = 0;
   /** Bumped on every write to a key; used by WATCH and blocking wake-ups. */
   version = 0;
+  /**
+   * Per-database index of values with sub-key expiries (hashes with field
+   * TTLs), owned by src/hash/field-expiry.ts. It moves with the data on
+   * SWAPDB and is dropped by clear().
+   */
+  fieldExpiry: object | null = null;
+  /**
+   * Called after any value is stored under a key (set(): SET, RENAME, MOVE,
+   * COPY, RESTORE, loads ...), so that src/hash can keep track of hashes with
+   * field TTLs wherever they go. Installed once by that module.
+   */
+  static onStore: ((db: Keyspace, key: string, value: Value) => void) | null = null;
 
   constructor(
     public readonly id: number,
@@ -82,10 +100,11 @@ export class Keyspace {
     const slot = this.live(key);
     if (slot < 0) {
       this.ev.stats.misses++;
+      if (this.ev.miss !== null) this.ev.miss(this, key);
       return undefined;
     }
     this.ev.stats.hits++;
-    this.ev.touch(this.meta, slot);
+    if (this.ev.noTouch !== true) this.ev.touch(this.meta, slot);
     return this.valAt[slot];
   }
 
@@ -107,7 +126,7 @@ export class Keyspace {
     const slot = this.live(key);
     if (slot < 0) return undefined;
     this.beforeWrite(key, slot);
-    this.ev.touch(this.meta, slot);
+    if (this.ev.noTouch !== true) this.ev.touch(this.meta, slot);
     return this.valAt[slot];
   }
 
@@ -129,9 +148,10 @@ export class Keyspace {
       this.valAt[slot] = value;
       if (!keepTtl && this.expireAt[slot] !== 0) this.clearExpiry(slot);
       this.ev.touch(this.meta, slot);
-      return;
+    } else {
+      this.insert(key, value);
     }
-    this.insert(key, value);
+    if (Keyspace.onStore !== null) Keyspace.onStore(this, key, value);
   }
 
   /** Insert a key known to be absent. */
@@ -149,6 +169,7 @@ export class Keyspace {
     this.volPos[slot] = -1;
     this.ev.touch(this.meta, slot);
     this.index.set(key, slot);
+    if (this.ev.created !== null) this.ev.created(this, key);
     return slot;
   }
 
@@ -197,13 +218,14 @@ export class Keyspace {
     this.volPos = new Int32Array(16);
     this.volatile = new Int32Array(16);
     this.volCount = 0;
+    this.fieldExpiry = null;
     this.version++;
     return n;
   }
 
   /** Swap the whole contents with another database (SWAPDB). */
   swapWith(other: Keyspace): void {
-    const fields = ['index', 'keyAt', 'valAt', 'expireAt', 'meta', 'volPos', 'volatile', 'volCount'] as const;
+    const fields = ['index', 'keyAt', 'valAt', 'expireAt', 'meta', 'volPos', 'volatile', 'volCount', 'fieldExpiry'] as const;
     for (const f of fields) {
       const t = (this as any)[f];
       (this as any)[f] = (other as any)[f];

@@ -97,7 +97,9 @@ export function formatInteger(n: number | bigint): string {
   if (typeof n === 'bigint') return n.toString();
   if (!Number.isInteger(n)) throw new RangeError(`formatInteger: not an integer: ${n}`);
   if (n === 0) return '0';
-  return n > -1e21 && n < 1e21 ? String(n) : BigInt(n).toString();
+  // String() is exact only for safe integers (beyond, it prints the shortest
+  // round-trip digits, e.g. 2**64 -> "18446744073709552000").
+  return Number.isSafeInteger(n) ? String(n) : BigInt(n).toString();
 }
 
 // ---------------------------------------------------------------------------

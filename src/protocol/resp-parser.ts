@@ -20,6 +20,8 @@ export interface ParserLimits {
   maxMultibulkLen: number;
   /** Inline requests longer than this are refused (Redis: PROTO_INLINE_MAX_SIZE, 64 KiB). */
   maxInlineLen: number;
+  /** Set while the client still has to authenticate: at most 10 arguments of at most 16 KiB (Redis 7.0). */
+  unauthenticated?: boolean;
 }
 
 export const defaultLimits: ParserLimits = {
@@ -89,6 +91,7 @@ export class RespParser {
       }
       const n = this.readNumber(this.pos + 1, nl - 1);
       if (n === null || n > this.limits.maxMultibulkLen) throw new ProtocolError('invalid multibulk length');
+      if (n > 10 && this.limits.unauthenticated === true) throw new ProtocolError('unauthenticated multibulk length');
       this.pos = nl + 1;
       if (n <= 0) return this.next(); // "*0" and "*-1" are skipped, as Redis does
       this.remaining = n;
@@ -107,6 +110,7 @@ export class RespParser {
       }
       const len = this.readNumber(this.pos + 1, nl - 1);
       if (len === null || len < 0 || len > this.limits.maxBulkLen) throw new ProtocolError('invalid bulk length');
+      if (len > 16384 && this.limits.unauthenticated === true) throw new ProtocolError('unauthenticated bulk length');
       const start = nl + 1;
       if (start + len + 2 > buf.length) {
         if (len >= BIG_ARG) {

@@ -174,7 +174,8 @@ export class RespWriter implements Reply {
     this.ascii('+' + cleanLine(s) + '\r\n');
   }
   error(line: string): void {
-    this.ascii('-' + cleanLine(line) + '\r\n');
+    // Like Redis's formatted errors: CR/LF at either end are trimmed, the others become spaces.
+    this.ascii('-' + cleanLine(line.replace(/^[\r\n]+|[\r\n]+$/g, '')) + '\r\n');
   }
   int(n: number | bigint): void {
     if (typeof n === 'number' && n >= 0 && n < SMALL && Number.isInteger(n)) this.raw(INT_HDR[n]!);

@@ -7,17 +7,20 @@ import { Engine } from './engine.js';
 import { TcpServer } from './tcp-server.js';
 import { allCommands } from '../commands/registry.js';
 import { Logger } from './logger.js';
+import { trackMemory } from './info.js';
 
 export interface RunningEngine {
   engine: Engine;
   tcp: TcpServer;
   port: number;
   /** Stop listening, drop clients, stop timers; runs shutdown hooks (no save unless asked). */
-  close(opts?: { save?: boolean }): Promise<void>;
+  close(opts?: { save?: boolean; force?: boolean }): Promise<void>;
 }
 
 export function createEngine(config: ConfigStore, log?: Logger): Engine {
-  return new Engine(config, allCommands(), log);
+  const engine = new Engine(config, allCommands(), log);
+  trackMemory(engine);
+  return engine;
 }
 
 /** Build a ConfigStore from redis.conf-style directives (for tests and embedding). */
@@ -35,13 +38,23 @@ export async function startEngine(config: ConfigStore, log?: Logger): Promise<Ru
   const tcp = new TcpServer(engine);
   const port = await tcp.listen();
   let closed = false;
-  const close = async (opts: { save?: boolean } = {}) => {
+  const close = async (opts: { save?: boolean; force?: boolean } = {}) => {
     if (closed) return;
     closed = true;
-    for (const h of engine.shutdownHooks) await h({ save: opts.save ?? null });
+    try {
+      for (const h of engine.shutdownHooks) await h({ save: opts.save ?? null });
+    } catch (e) {
+      // SHUTDOWN without FORCE: a failing hook (a save that failed) keeps the server running.
+      if (!opts.force) {
+        closed = false;
+        throw e;
+      }
+      engine.log.warning(`Error during shutdown, ignored (FORCE): ${(e as Error).message}`);
+    }
     await tcp.close();
     engine.stop();
   };
   engine.closeServer = close;
+  engine.relisten = () => tcp.relisten();
   return { engine, tcp, port, close };
 }

@@ -5,7 +5,7 @@
 import type { CommandSpec } from '../commands/command-table.js';
 import type { Session } from './session.js';
 import { CommandError, Err } from '../errors.js';
-import { intArg, is } from '../commands/args.js';
+import { is, longArg } from '../commands/args.js';
 import { call } from './dispatch.js';
 import { timingSafeEqual } from 'node:crypto';
 
@@ -105,16 +105,23 @@ export function validateClientName(name: string): void {
   }
 }
 
+/** A C int argument (Redis getIntFromObjectOrReply): `notInt` for non-integers, `range` beyond 32 bits. */
+function cIntArg(arg: string, notInt: string, range: string): number {
+  const n = longArg(arg, notInt);
+  if (n < -2147483648 || n > 2147483647) throw new CommandError(range);
+  return n;
+}
+
 function select(s: Session, argv: string[]): void {
-  const idx = intArg(argv[1]!, 'ERR invalid DB index');
+  const idx = cIntArg(argv[1]!, Err.notInteger, 'ERR value is out of range, value must between -2147483648 and 2147483647');
   if (idx < 0 || idx >= s.engine.dbs.length) throw new CommandError(Err.invalidDbIndex);
   s.select(idx);
   s.reply.ok();
 }
 
 function swapdb(s: Session, argv: string[]): void {
-  const a = intArg(argv[1]!, 'ERR invalid first DB index');
-  const b = intArg(argv[2]!, 'ERR invalid second DB index');
+  const a = cIntArg(argv[1]!, 'ERR invalid first DB index', 'ERR invalid first DB index');
+  const b = cIntArg(argv[2]!, 'ERR invalid second DB index', 'ERR invalid second DB index');
   const dbs = s.engine.dbs;
   if (a < 0 || a >= dbs.length || b < 0 || b >= dbs.length) throw new CommandError(Err.invalidDbIndex);
   if (a !== b) {
@@ -140,6 +147,7 @@ function reset(s: Session): void {
   e.pubsub.removeAll(s);
   e.monitors.delete(s);
   s.monitor = false;
+  e.tracking.disable(s);
   s.select(0);
   s.reply.resp = 2;
   s.name = '';
@@ -212,17 +220,17 @@ const conn = { group: 'connection' } as const;
 const tx = { group: 'transactions' } as const;
 
 export const connectionCommands: CommandSpec[] = [
-  { name: 'ping', arity: -1, flags: ['fast'], ...conn, summary: 'Returns the server\'s liveliness response.', since: '1.0.0', handler: ping },
-  { name: 'echo', arity: 2, flags: ['fast'], ...conn, summary: 'Returns the given string.', since: '1.0.0', handler: echo },
-  { name: 'quit', arity: -1, flags: ['allow_busy', 'no_auth', 'fast', 'noscript', 'loading', 'stale'], ...conn, summary: 'Closes the connection.', since: '1.0.0', handler: quit },
-  { name: 'reset', arity: 1, flags: ['noscript', 'loading', 'stale', 'no_auth', 'fast', 'allow_busy'], ...conn, summary: 'Resets the connection.', since: '6.2.0', handler: reset },
-  { name: 'auth', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ...conn, summary: 'Authenticates the connection.', since: '1.0.0', handler: auth },
-  { name: 'hello', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ...conn, summary: 'Handshakes with the Redis server.', since: '6.0.0', handler: hello },
-  { name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], ...conn, summary: 'Changes the selected database.', since: '1.0.0', handler: select },
-  { name: 'swapdb', arity: 3, flags: ['write', 'fast'], group: 'server', acl: ['keyspace', 'dangerous'], summary: 'Swaps two Redis databases.', since: '4.0.0', handler: swapdb },
-  { name: 'multi', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], ...tx, summary: 'Starts a transaction.', since: '1.2.0', handler: multi },
-  { name: 'exec', arity: 1, flags: ['noscript', 'loading', 'stale', 'skip_slowlog'], ...tx, summary: 'Executes all commands in a transaction.', since: '1.2.0', handler: exec },
-  { name: 'discard', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], ...tx, summary: 'Discards a transaction.', since: '2.0.0', handler: discard },
-  { name: 'watch', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], ...tx, keys: [1, -1, 1], summary: 'Monitors changes to keys to determine the execution of a transaction.', since: '2.2.0', handler: watch },
-  { name: 'unwatch', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], ...tx, summary: 'Forgets about watched keys of a transaction.', since: '2.2.0', handler: unwatch },
+  { name: 'ping', arity: -1, flags: ['fast'], ...conn, summary: 'Ping the server', since: '1.0.0', complexity: 'O(1)', tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], handler: ping },
+  { name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], ...conn, summary: 'Echo the given string', since: '1.0.0', complexity: 'O(1)', handler: echo },
+  { name: 'quit', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ...conn, summary: 'Close the connection', since: '1.0.0', complexity: 'O(1)', handler: quit },
+  { name: 'reset', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ...conn, summary: 'Reset the connection', since: '6.2.0', complexity: 'O(1)', handler: reset },
+  { name: 'auth', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ...conn, summary: 'Authenticate to the server', since: '1.0.0', complexity: 'O(N) where N is the number of passwords defined for the user', handler: auth },
+  { name: 'hello', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ...conn, summary: 'Handshake with Redis', since: '6.0.0', complexity: 'O(1)', handler: hello },
+  { name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], ...conn, summary: 'Change the selected database for the current connection', since: '1.0.0', complexity: 'O(1)', handler: select },
+  { name: 'swapdb', arity: 3, flags: ['write', 'fast'], group: 'server', acl: ['keyspace', 'dangerous'], summary: 'Swaps two Redis databases', since: '4.0.0', complexity: 'O(N) where N is the count of clients watching or blocking on keys from both databases.', handler: swapdb },
+  { name: 'multi', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], ...tx, summary: 'Mark the start of a transaction block', since: '1.2.0', complexity: 'O(1)', handler: multi },
+  { name: 'exec', arity: 1, flags: ['noscript', 'loading', 'stale', 'skip_slowlog'], ...tx, summary: 'Execute all commands issued after MULTI', since: '1.2.0', complexity: 'Depends on commands in the transaction', handler: exec },
+  { name: 'discard', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], ...tx, summary: 'Discard all commands issued after MULTI', since: '2.0.0', complexity: 'O(N), when N is the number of queued commands', handler: discard },
+  { name: 'watch', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], ...tx, keys: [1, -1, 1], summary: 'Watch the given keys to determine execution of the MULTI/EXEC block', since: '2.2.0', complexity: 'O(1) for every key.', handler: watch },
+  { name: 'unwatch', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], ...tx, summary: 'Forget about all watched keys', since: '2.2.0', complexity: 'O(1)', handler: unwatch },
 ];

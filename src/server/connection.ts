@@ -64,6 +64,10 @@ export class Connection implements Transport {
   private onData(chunk: Buffer): void {
     if (this.closed || this.session.closing) return;
     this.engine.stats.netInputBytes += chunk.length;
+    this.engine.stats.readsProcessed++;
+    this.session.lastInteraction = Date.now();
+    // proto-max-bulk-len is read live, as Redis does: CONFIG SET applies to connected clients.
+    this.parser.limits.maxBulkLen = this.engine.config.num('proto-max-bulk-len');
     this.parser.feed(chunk);
     if (this.parser.buffered > this.engine.config.num('client-query-buffer-limit')) {
       this.engine.log.warning(`Closing client that reached max query buffer length: id=${this.session.id} addr=${this.addr}`);
@@ -82,6 +86,7 @@ export class Connection implements Transport {
       if (argv !== null) this.held = null;
       else {
         try {
+          this.parser.limits.unauthenticated = !s.authenticated;
           argv = this.parser.next();
         } catch (e) {
           if (!(e instanceof ProtocolError)) throw e;
@@ -132,6 +137,7 @@ export class Connection implements Transport {
     this.queued = false;
     if (this.closed) return;
     const out = this.writer.take();
+    if (out.length > 0) this.engine.stats.writesProcessed++;
     if (out.length === 1) {
       this.engine.stats.netOutputBytes += out[0]!.length;
       this.socket.write(out[0]!);

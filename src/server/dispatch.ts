@@ -9,6 +9,7 @@ import { CommandError, Err, truncateForError } from '../errors.js';
 import type { Command } from '../commands/command-table.js';
 import type { Session } from './session.js';
 import { clock } from '../keyspace/clock.js';
+import { recordCommandLatency } from './latency-histogram.js';
 
 const MULTI_PASSTHROUGH = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 const PUBSUB_ALLOWED = new Set(['subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
@@ -32,7 +33,8 @@ export function resolve(s: Session, argv: string[]): Command | null {
     reject(s, unknownCommand(argv));
     return null;
   }
-  if (cmd.sub !== null) {
+  if (cmd.sub !== null && (argv.length > 1 || cmd.handler === undefined)) {
+    // A container that has a handler of its own (COMMAND) runs it when called alone.
     if (argv.length === 1) {
       reject(s, Err.wrongArgs(cmd.name), cmd);
       return null;
@@ -67,10 +69,16 @@ function replyError(s: Session, message: string): void {
 /** Process one command from a session. */
 export function dispatch(s: Session, argv: string[]): void {
   const e = s.engine;
-  s.lastInteraction = Date.now();
   const cmd = resolve(s, argv);
   if (cmd === null) return;
 
+  if (cmd.protectedBy !== undefined && !protectedCommandAllowed(s, cmd.protectedBy)) {
+    return reject(
+      s,
+      `ERR ${cmd.name.toUpperCase()} command not allowed. If the ${cmd.protectedBy} option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`,
+      cmd,
+    );
+  }
   if (!s.authenticated && !cmd.noAuth) return reject(s, Err.noAuth, cmd);
 
   const name = cmd.parent ? cmd.parent.name : cmd.name;
@@ -97,6 +105,8 @@ export function dispatch(s: Session, argv: string[]): void {
     return;
   }
   call(s, cmd, argv);
+  // Keys that received data during this command (or this whole EXEC) wake their blocked clients.
+  e.blocking.serveReadyKeys();
 }
 
 /**
@@ -113,6 +123,11 @@ export function call(s: Session, cmd: Command, argv: string[]): void {
   const frozen = clock.frozen;
   if (frozen === 0) clock.frozen = Date.now();
   const t0 = performance.now();
+  // CLIENT NO-TOUCH: the client's reads leave the keys' LRU/LFU alone (TOUCH still touches).
+  const ev = s.noTouch && cmd.name !== 'touch' ? e.keyspaceEvents : null;
+  const noTouchBefore = ev !== null && ev.noTouch === true;
+  if (ev !== null) ev.noTouch = true;
+  e.tracking.begin(s);
   try {
     cmd.handler!(s, argv);
   } catch (err) {
@@ -123,16 +138,19 @@ export function call(s: Session, cmd: Command, argv: string[]): void {
       replyError(s, `ERR internal error in '${cmd.fullName}': ${(err as Error).message}`);
     }
   }
+  if (ev !== null) ev.noTouch = noTouchBefore;
+  e.tracking.end(s, cmd, argv);
   const usec = (performance.now() - t0) * 1000;
   if (frozen === 0) clock.frozen = 0;
   cmd.calls++;
   cmd.usec += usec;
   e.stats.commandsProcessed++;
   s.lastCommand = cmd.fullName;
+  if (e.latencyTracking) recordCommandLatency(cmd, usec);
 
   if (usec >= e.slowlogThreshold && e.slowlogThreshold >= 0 && !cmd.flags.includes('skip_slowlog')) {
     e.slowlog.push(
-      { time: Math.floor(Date.now() / 1000), usec: Math.round(usec), argv, addr: s.transport?.addr ?? '', name: s.name },
+      { time: Math.floor(Date.now() / 1000), usec: Math.round(usec), argv: redacted(s, cmd, argv), addr: s.transport?.addr ?? '', name: s.name },
       e.config.num('slowlog-max-len'),
     );
   }
@@ -140,7 +158,7 @@ export function call(s: Session, cmd: Command, argv: string[]): void {
     e.latency.add(cmd.flags.includes('fast') ? 'fast-command' : 'command', Math.round(usec / 1000));
   }
 
-  if (e.monitors.size > 0 && !cmd.flags.includes('skip_monitor') && !cmd.flags.includes('admin')) feedMonitors(s, argv);
+  if (e.monitors.size > 0 && !cmd.flags.includes('skip_monitor') && !cmd.flags.includes('admin')) feedMonitors(s, redacted(s, cmd, argv));
 
   if (e.dirty !== dirtyBefore && !s.preventPropagation && e.propagators.length > 0) {
     e.propagate(s.dbIndex, s.propagateAs ?? argv);
@@ -169,12 +187,78 @@ function quoteArg(a: string): string {
   return out + '"';
 }
 
-/** MONITOR line: +<time> [<db> <addr>] "arg" ... */
+/**
+ * MONITOR line, as redis-server writes it after the command ran (so the
+ * monitoring client sees its own commands too):
+ * +<unix seconds>.<microseconds> [<db> <addr>] "arg" ...
+ */
 function feedMonitors(s: Session, argv: string[]): void {
-  const t = Date.now() / 1000;
+  const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
   const who = s.transport === null ? 'lua' : s.transport.addr;
-  const line = `${t.toFixed(6)} [${s.dbIndex} ${who}] ${argv.map(quoteArg).join(' ')}`;
-  for (const m of s.engine.monitors) if (m !== s) m.reply.simple(line);
+  let line = `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')} [${s.dbIndex} ${who}]`;
+  for (const a of argv) line += ' ' + quoteArg(a);
+  for (const m of s.engine.monitors) m.reply.simple(line);
+}
+
+const REDACTED = '(redacted)';
+
+/**
+ * The argv SLOWLOG and MONITOR show: secrets replaced by "(redacted)" as in
+ * Redis 7.0 (AUTH's arguments, HELLO's AUTH pair, MIGRATE's AUTH/AUTH2
+ * credentials, values of sensitive configs in CONFIG SET).
+ */
+function redacted(s: Session, cmd: Command, argv: string[]): string[] {
+  const name = cmd.parent ? cmd.parent.name : cmd.name;
+  let out: string[] | null = null;
+  const hide = (i: number) => {
+    if (i >= argv.length) return;
+    out ??= argv.slice();
+    out[i] = REDACTED;
+  };
+  switch (name) {
+    case 'auth':
+      for (let i = 1; i < argv.length; i++) hide(i);
+      break;
+    case 'hello':
+      for (let i = 2; i < argv.length; i++) {
+        if (argv[i]!.toUpperCase() === 'AUTH') {
+          hide(i + 1);
+          hide(i + 2);
+          i += 2;
+        }
+      }
+      break;
+    case 'migrate':
+      for (let i = 6; i < argv.length; i++) {
+        const t = argv[i]!.toUpperCase();
+        if (t === 'KEYS') break;
+        if (t === 'AUTH') hide(++i);
+        else if (t === 'AUTH2') {
+          hide(i + 1);
+          hide(i + 2);
+          i += 2;
+        }
+      }
+      break;
+    case 'config':
+      if (cmd.name === 'set') for (let i = 2; i + 1 < argv.length; i += 2) if (s.engine.config.def(argv[i]!)?.sensitive) hide(i + 1);
+      break;
+  }
+  return out ?? argv;
+}
+
+/** Is the client one that "local" accepts: loopback TCP, a unix socket, or in-process? */
+export function isLocalClient(s: Session): boolean {
+  const t = s.transport;
+  if (t === null) return true;
+  const a = t.addr;
+  return a.startsWith('127.0.0.1:') || a.startsWith('::1:') || a.startsWith('/') || a.startsWith('unix:');
+}
+
+/** enable-debug-command and friends: "yes", or "local" for a local client. */
+function protectedCommandAllowed(s: Session, option: string): boolean {
+  const mode = s.engine.config.str(option);
+  return mode === 'yes' || (mode === 'local' && isLocalClient(s));
 }
 
 /**

@@ -13,8 +13,17 @@ import { PubSub } from '../pubsub/pubsub.js';
 import { SlowLog, LatencyMonitor } from './slowlog.js';
 import type { Session } from './session.js';
 import { Logger } from './logger.js';
+import { BlockingRegistry } from './blocking.js';
+import { Tracking } from './tracking.js';
 
 export type Propagator = (db: number, argv: string[]) => void;
+
+/**
+ * Extra steps of the active expiry cycle, registered by data-type modules
+ * when they load (hash field TTLs: src/hash/field-expiry.ts). Each gets the
+ * cycle's time and the performance.now() deadline of its CPU budget.
+ */
+export const activeExpireSteps: ((engine: Engine, t: number, deadline: number) => void)[] = [];
 
 export interface EngineStats {
   startTime: number;
@@ -39,6 +48,14 @@ export interface EngineStats {
   opsSamples: number[];
   lastOpsSampleTime: number;
   lastOpsSampleCount: number;
+  /** instantaneous_input_kbps / instantaneous_output_kbps samples (bytes per second). */
+  netInputSamples: number[];
+  netOutputSamples: number[];
+  lastNetInputSample: number;
+  lastNetOutputSample: number;
+  /** total_reads_processed / total_writes_processed: socket reads and writes. */
+  readsProcessed: number;
+  writesProcessed: number;
 }
 
 export interface PauseState {
@@ -57,7 +74,16 @@ export class Engine {
   readonly slowlog = new SlowLog();
   readonly latency = new LatencyMonitor();
   readonly monitors = new Set<Session>();
+  /** Clients blocked on keys (BLPOP, BZPOPMIN, XREAD BLOCK, ...). */
+  readonly blocking: BlockingRegistry = new BlockingRegistry(this);
+  /** CLIENT TRACKING: client-side caching invalidations. */
+  readonly tracking: Tracking = new Tracking(this);
   readonly runId = randomBytes(20).toString('hex');
+  /** Replication ids and offset (INFO replication, DEBUG CHANGE-REPL-ID). */
+  replId = randomBytes(20).toString('hex');
+  replId2 = '0'.repeat(40);
+  masterReplOffset = 0;
+  secondReplOffset = -1;
   readonly log: Logger;
   readonly pause: PauseState = { mode: null, until: 0, timer: null };
   readonly stats: EngineStats;
@@ -68,6 +94,8 @@ export class Engine {
   /** Cached from config for the per-command hot path. */
   slowlogThreshold = 10000;
   latencyThresholdMs = 0;
+  /** latency-tracking: per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM). */
+  latencyTracking = true;
   /** Set while a dataset load is in progress: commands answer -LOADING. */
   loading = false;
   readonly propagators: Propagator[] = [];
@@ -79,6 +107,7 @@ export class Engine {
   /** Listening addresses, filled in by the TCP server (INFO, CLIENT LIST laddr). */
   tcpPort = 0;
   private cron: NodeJS.Timeout | null = null;
+  private lazyDeleteBeforePause = false;
   private cronLoops = 0;
   private readonly keyEvents: KeyspaceEvents;
   /** WATCH: "db\0key" → sessions watching it. */
@@ -86,7 +115,19 @@ export class Engine {
   /** notify-keyspace-events parsed to a class set; empty = disabled. */
   private notifyFlags = '';
   /** Set by bootstrap: stops listeners and timers (SHUTDOWN). */
-  closeServer: ((opts?: { save?: boolean }) => Promise<void>) | null = null;
+  closeServer: ((opts?: { save?: boolean; force?: boolean }) => Promise<void>) | null = null;
+  /** Set by the CLI: what to do once SHUTDOWN has closed the server (exit the process). Tests leave it null. */
+  onShutdown: (() => void) | null = null;
+  /** Set by bootstrap: re-open the listeners after CONFIG SET port/bind (rejects, keeping the old ones, on failure). */
+  relisten: (() => Promise<void>) | null = null;
+  /** Called on every cron tick (memory peak tracking, ...). */
+  readonly cronHooks: (() => void)[] = [];
+  /**
+   * Called by FLUSHALL after the data set is emptied (persistence: Redis
+   * saves an RDB here when save points are configured; FLUSHALL then adds 1
+   * to dirty).
+   */
+  readonly flushAllHooks: (() => void)[] = [];
   /** Shutdown hooks (persistence flushes, listeners closing). */
   readonly shutdownHooks: ((opts: { save: boolean | null }) => Promise<void> | void)[] = [];
 
@@ -116,23 +157,33 @@ export class Engine {
       opsSamples: [],
       lastOpsSampleTime: t,
       lastOpsSampleCount: 0,
+      netInputSamples: [],
+      netOutputSamples: [],
+      lastNetInputSample: 0,
+      lastNetOutputSample: 0,
+      readsProcessed: 0,
+      writesProcessed: 0,
     };
     this.keyEvents = {
       expired: (db, key) => this.onExpired(db, key),
       beforeWrite: null,
+      miss: null,
+      created: null,
       touch: touchLru,
       lazyDeleteDisabled: false,
       stats: this.stats.keyspace,
     };
     const n = config.num('databases');
     for (let i = 0; i < n; i++) this.dbs.push(new Keyspace(i, this.keyEvents));
-    this.notifyFlags = expandNotifyFlags(config.str('notify-keyspace-events'));
-    config.onChange('notify-keyspace-events', (v) => (this.notifyFlags = expandNotifyFlags(v as string)));
+    this.setNotifyFlags(config.str('notify-keyspace-events'));
+    config.onChange('notify-keyspace-events', (v) => this.setNotifyFlags(v as string));
     config.onChange('hz', () => this.startCron());
     this.slowlogThreshold = config.num('slowlog-log-slower-than');
     config.onChange('slowlog-log-slower-than', (v) => (this.slowlogThreshold = v as number));
     this.latencyThresholdMs = config.num('latency-monitor-threshold');
     config.onChange('latency-monitor-threshold', (v) => (this.latencyThresholdMs = v as number));
+    this.latencyTracking = config.bool('latency-tracking');
+    config.onChange('latency-tracking', (v) => (this.latencyTracking = v as boolean));
   }
 
   /** Hooks for persistence and eviction modules to intercept key writes and access. */
@@ -150,6 +201,43 @@ export class Engine {
     if (this.pause.timer) clearTimeout(this.pause.timer);
   }
 
+  /**
+   * CLIENT PAUSE until `until` (ms): over a pause in force the stricter mode
+   * and the later end win. While paused nothing expires: expired keys look
+   * absent but stay (as on a replica) until the pause ends.
+   */
+  pauseClients(mode: 'all' | 'write', until: number): void {
+    const p = this.pause;
+    if (p.mode === null) {
+      this.lazyDeleteBeforePause = this.keyEvents.lazyDeleteDisabled;
+      this.keyEvents.lazyDeleteDisabled = true;
+    }
+    if (p.mode !== 'all') p.mode = mode;
+    if (until <= p.until) return;
+    p.until = until;
+    if (p.timer) clearTimeout(p.timer);
+    const arm = (): void => {
+      const left = p.until - Date.now();
+      if (left <= 0) this.unpause();
+      else {
+        // setTimeout takes at most 2^31-1 ms: re-arm for long pauses.
+        p.timer = setTimeout(arm, Math.min(left, 0x7fffffff));
+        p.timer.unref();
+      }
+    };
+    arm();
+  }
+
+  /** End CLIENT PAUSE (UNPAUSE or expiry) and resume every client holding a command. */
+  unpause(): void {
+    if (this.pause.timer) clearTimeout(this.pause.timer);
+    this.pause.timer = null;
+    if (this.pause.mode !== null) this.keyEvents.lazyDeleteDisabled = this.lazyDeleteBeforePause;
+    this.pause.mode = null;
+    this.pause.until = 0;
+    for (const s of this.sessions.values()) s.transport?.resume();
+  }
+
   // ---- sessions ------------------------------------------------------------
 
   registerSession(s: Session): void {
@@ -158,6 +246,7 @@ export class Engine {
 
   unregisterSession(s: Session): void {
     this.sessions.delete(s.id);
+    if (this.tracking.enabled) this.tracking.disable(s);
     this.pubsub.removeAll(s);
     this.monitors.delete(s);
     this.unwatchAll(s);
@@ -168,17 +257,27 @@ export class Engine {
   /** A key was written (signalModifiedKey + dirty). */
   keyModified(db: number, key: string, dirty = 1): void {
     this.dirty += dirty;
+    if (this.tracking.enabled) this.tracking.keyModified(key);
     if (this.watchers.size > 0) {
       const set = this.watchers.get(db + '\0' + key);
       if (set !== undefined) for (const s of set) s.watchDirty = true;
     }
   }
 
-  /** Every watched key of a database is touched (FLUSHDB, FLUSHALL, SWAPDB). */
-  dbModified(db: number): void {
+  /**
+   * Every watched key of a database is touched (FLUSHDB, FLUSHALL, SWAPDB).
+   * With `only`, just the watched keys it accepts (Redis 7.0's FLUSHALL and
+   * FLUSHDB invalidate only watched keys that existed).
+   */
+  dbModified(db: number, only?: (key: string) => boolean): void {
+    if (this.tracking.enabled) this.tracking.flushed();
     if (this.watchers.size === 0) return;
     const prefix = db + '\0';
-    for (const [k, set] of this.watchers) if (k.startsWith(prefix)) for (const s of set) s.watchDirty = true;
+    for (const [k, set] of this.watchers) {
+      if (!k.startsWith(prefix)) continue;
+      if (only !== undefined && !only(k.slice(prefix.length))) continue;
+      for (const s of set) s.watchDirty = true;
+    }
   }
 
   watch(s: Session, db: number, key: string): void {
@@ -205,8 +304,25 @@ export class Engine {
   notify(cls: string, event: string, key: string, db: number): void {
     const f = this.notifyFlags;
     if (f === '' || !f.includes(cls)) return;
+    const ps = this.pubsub;
+    if (ps.channels.size === 0 && ps.patterns.size === 0) return; // nobody listens: skip building channel names
     if (f.includes('K')) this.pubsub.publish(`__keyspace@${db}__:${key}`, event);
     if (f.includes('E')) this.pubsub.publish(`__keyevent@${db}__:${event}`, key);
+  }
+
+  /**
+   * Apply notify-keyspace-events. The key-miss ('m') and new-key ('n') hooks
+   * are installed in the keyspaces only while enabled, so they cost nothing
+   * otherwise. Keys added by a dataset load are not "new".
+   */
+  private setNotifyFlags(v: string): void {
+    const f = (this.notifyFlags = expandNotifyFlags(v));
+    this.keyEvents.miss = f.includes('m') ? (db, key) => this.notify('m', 'keymiss', key, db.id) : null;
+    this.keyEvents.created = f.includes('n')
+      ? (db, key) => {
+          if (!this.loading) this.notify('n', 'new', key, db.id);
+        }
+      : null;
   }
 
   /** Send a write to the AOF and replicas. */
@@ -242,8 +358,9 @@ export class Engine {
   private tick(period: number): void {
     clock.lru = lruClockNow();
     this.cronLoops++;
-    if (this.activeExpireEnabled && !this.loading) this.activeExpireCycle(period);
+    if (this.activeExpireEnabled && !this.loading && this.pause.mode === null) this.activeExpireCycle(period);
     this.sampleOps();
+    for (let i = 0; i < this.cronHooks.length; i++) this.cronHooks[i]!();
     if (this.cronLoops % 10 === 0) this.clientsCron();
   }
 
@@ -280,6 +397,8 @@ export class Engine {
       }
       if (performance.now() - start > budget) break;
     }
+    // Sub-key expiry (hash field TTLs), with what is left of the budget.
+    for (let i = 0; i < activeExpireSteps.length; i++) activeExpireSteps[i]!(this, t, start + budget);
     this.stats.expireCycleCpuMs += performance.now() - start;
     if (sampledTotal > 0) {
       const perc = expiredTotal / sampledTotal;
@@ -291,11 +410,20 @@ export class Engine {
     const t = Date.now();
     const dt = t - this.stats.lastOpsSampleTime;
     if (dt < 100) return;
-    const ops = ((this.stats.commandsProcessed - this.stats.lastOpsSampleCount) * 1000) / dt;
-    this.stats.opsSamples.push(ops);
-    if (this.stats.opsSamples.length > 16) this.stats.opsSamples.shift();
-    this.stats.lastOpsSampleTime = t;
-    this.stats.lastOpsSampleCount = this.stats.commandsProcessed;
+    const st = this.stats;
+    const push = (a: number[], v: number) => {
+      a.push(v);
+      if (a.length > 16) a.shift();
+    };
+    // A CONFIG RESETSTAT in between makes a counter go backwards: count from zero.
+    const since = (cur: number, last: number) => (cur >= last ? cur - last : cur);
+    push(st.opsSamples, (since(st.commandsProcessed, st.lastOpsSampleCount) * 1000) / dt);
+    push(st.netInputSamples, (since(st.netInputBytes, st.lastNetInputSample) * 1000) / dt);
+    push(st.netOutputSamples, (since(st.netOutputBytes, st.lastNetOutputSample) * 1000) / dt);
+    st.lastOpsSampleTime = t;
+    st.lastOpsSampleCount = st.commandsProcessed;
+    st.lastNetInputSample = st.netInputBytes;
+    st.lastNetOutputSample = st.netOutputBytes;
   }
 
   get instantaneousOps(): number {

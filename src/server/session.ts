@@ -135,11 +135,9 @@ export class Session {
   close(): void {
     if (this.closing) return;
     this.closing = true;
-    if (this.blocked !== null) {
-      const b = this.blocked;
-      this.blocked = null;
-      b.cancel();
-    }
+    // cancel() unregisters the waiter and clears `blocked` (keeping the blocked count right).
+    if (this.blocked !== null) this.blocked.cancel();
+    this.blocked = null;
     this.engine.unregisterSession(this);
   }
 }

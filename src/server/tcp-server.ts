@@ -26,6 +26,8 @@ export class TcpServer {
   private readonly servers: net.Server[] = [];
   readonly connections = new Set<Connection>();
   port = 0;
+  /** The bind addresses the listeners were opened with. */
+  private bind = '';
 
   constructor(private readonly engine: Engine) {}
 
@@ -34,35 +36,89 @@ export class TcpServer {
     const cfg = this.engine.config;
     const port = cfg.num('port');
     if (port === 0) return 0;
-    const binds = cfg.str('bind').split(/\s+/);
-    for (const b0 of binds) {
-      const optional = b0.startsWith('-');
-      let host = optional ? b0.slice(1) : b0;
-      if (host === '*') host = '0.0.0.0';
-      if (host === '::*') host = '::';
-      const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
-      try {
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen({ host, port, backlog: cfg.num('tcp-backlog'), ipv6Only: host.includes(':') }, () => {
-            server.off('error', reject);
-            resolve();
-          });
-        });
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (optional && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT' || code === 'EINVAL')) {
-          this.engine.log.warning(`Warning: Could not create server TCP listening socket ${host}:${port}: ${code}`);
-          continue;
-        }
-        throw new Error(`Could not create server TCP listening socket ${host}:${port}: ${(e as Error).message}`);
-      }
-      this.servers.push(server);
-    }
-    if (this.servers.length === 0) throw new Error('Failed listening on any bind address');
+    this.bind = cfg.str('bind');
+    this.servers.push(...(await this.openAll(this.bind, port)));
     this.port = port;
     this.engine.tcpPort = port;
     return port;
+  }
+
+  /**
+   * Open a listener on every bind address for `port`; all or nothing (on a
+   * failure the ones already open are closed and the error is thrown).
+   */
+  private async openAll(bind: string, port: number): Promise<net.Server[]> {
+    const cfg = this.engine.config;
+    const opened: net.Server[] = [];
+    try {
+      for (const b0 of bind.split(/\s+/)) {
+        const optional = b0.startsWith('-');
+        let host = optional ? b0.slice(1) : b0;
+        if (host === '*') host = '0.0.0.0';
+        if (host === '::*') host = '::';
+        const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+        try {
+          await new Promise<void>((resolve, reject) => {
+            server.once('error', reject);
+            server.listen({ host, port, backlog: cfg.num('tcp-backlog'), ipv6Only: host.includes(':') }, () => {
+              server.off('error', reject);
+              resolve();
+            });
+          });
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (optional && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT' || code === 'EINVAL')) {
+            this.engine.log.warning(`Warning: Could not create server TCP listening socket ${host}:${port}: ${code}`);
+            continue;
+          }
+          throw new Error(`Could not create server TCP listening socket ${host}:${port}: ${(e as Error).message}`);
+        }
+        opened.push(server);
+      }
+      if (opened.length === 0) throw new Error('Failed listening on any bind address');
+    } catch (e) {
+      await closeServers(opened);
+      throw e;
+    }
+    return opened;
+  }
+
+  /**
+   * CONFIG SET port / bind: listen on the configured addresses and port,
+   * keeping connected clients. A new port is opened before the old
+   * listeners close; the same port (a bind change) after they close, and
+   * they are re-opened if the new addresses fail. Rejects (with the old
+   * listeners in place) when the new ones cannot be opened.
+   */
+  async relisten(): Promise<void> {
+    const cfg = this.engine.config;
+    const port = cfg.num('port');
+    const bind = cfg.str('bind');
+    const old = this.servers.splice(0);
+    const oldPort = this.port;
+    if (port !== oldPort || old.length === 0) {
+      let opened: net.Server[] = [];
+      try {
+        if (port !== 0) opened = await this.openAll(bind, port);
+      } catch (e) {
+        this.servers.push(...old);
+        throw e;
+      }
+      this.servers.push(...opened);
+      await closeServers(old);
+    } else {
+      const oldBind = this.bind;
+      await closeServers(old);
+      try {
+        this.servers.push(...(await this.openAll(bind, port)));
+      } catch (e) {
+        this.servers.push(...(await this.openAll(oldBind, port)));
+        throw e;
+      }
+    }
+    this.bind = bind;
+    this.port = port;
+    this.engine.tcpPort = port;
   }
 
   private accept(socket: net.Socket): void {
@@ -85,9 +141,20 @@ export class TcpServer {
 
   /** Stop listening and drop every client. */
   async close(): Promise<void> {
-    await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-    this.servers.length = 0;
+    // Drop the clients first: server.close() waits for every open connection.
     for (const c of this.connections) c.close(false);
     this.connections.clear();
+    await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    this.servers.length = 0;
   }
+}
+
+/**
+ * Stop listening; connections already accepted stay open. (server.close()'s
+ * callback waits for those connections to end, so it is not awaited: the
+ * listening socket itself is released at once, one turn later.)
+ */
+async function closeServers(servers: net.Server[]): Promise<void> {
+  for (const s of servers) s.close();
+  await new Promise<void>((r) => setImmediate(r));
 }

@@ -89,7 +89,8 @@ describe('parseRedisDouble (string2d)', () => {
   it('keeps the sign of zero', () => expect(Object.is(parseRedisDouble('-0'), -0)).toBe(true));
   it('parses every finite double from its shortest repr', () => {
     fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (d) => {
-      expect(parseRedisDouble(String(d).replace('Infinity', 'inf'))).toBe(d);
+      // String(-0) is "0", hence === rather than Object.is.
+      expect(parseRedisDouble(String(d)) === d).toBe(true);
     }));
   });
 });

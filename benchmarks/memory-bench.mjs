@@ -1,0 +1,210 @@
+#!/usr/bin/env node
+// Memory benchmark: load N keys (default 1,000,000 × 100-byte values) into
+// cacheside and into a real redis-server, then compare memory per key.
+// Expects `npm run build` to have produced dist/. See benchmarks/README.md.
+import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  Conn,
+  RespError,
+  UsageError,
+  describeEnvironment,
+  installCleanup,
+  invocation,
+  markdownTable,
+  parseArgs,
+  pinning,
+  positiveInt,
+  recordResults,
+  redisVersion,
+  sleep,
+  startCacheside,
+  startRedis,
+  textTable,
+  which,
+  withTimeout,
+} from './resp-bench.mjs';
+
+const USAGE = `usage: node benchmarks/memory-bench.mjs [options]
+  --keys 1000000      number of distinct keys (key:0 .. key:N-1)
+  --value-size 100    bytes per value
+  --batch 10000       SET commands per pipelined batch
+  --settle 2000       ms to wait after loading before measuring
+  --record            append the results to benchmarks/RESULTS.md`;
+
+/** Resident set size of a process in bytes (/proc/<pid>/status VmRSS, else ps). */
+function rssBytes(pid) {
+  const status = `/proc/${pid}/status`;
+  if (existsSync(status)) {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(status, 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  }
+  const r = spawnSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' });
+  const kb = Number((r.stdout ?? '').trim());
+  return r.status === 0 && kb > 0 ? kb * 1024 : NaN;
+}
+
+/** `used_memory` from an INFO memory reply, or NaN if the server does not report it. */
+async function usedMemory(conn) {
+  const reply = await withTimeout(conn.call('INFO', 'memory'), 10_000, 'INFO memory timed out');
+  if (typeof reply !== 'string') return NaN;
+  const m = /^used_memory:(\d+)\r?$/m.exec(reply);
+  return m ? Number(m[1]) : NaN;
+}
+
+function value(i, size) {
+  return `${i}:`.padEnd(size, 'x').slice(0, size);
+}
+
+/** SET key:<i> <value> for i in [0, keys), pipelined in batches, waiting for every batch's replies. */
+async function load(server, conn, { keys, valueSize, batch }) {
+  const started = Date.now();
+  let nextReport = 100_000;
+  for (let start = 0; start < keys; start += batch) {
+    const end = Math.min(keys, start + batch);
+    const parts = [];
+    for (let i = start; i < end; i++) {
+      const k = `key:${i}`;
+      const v = value(i, valueSize);
+      parts.push(`*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$${v.length}\r\n${v}\r\n`);
+    }
+    conn.write(Buffer.from(parts.join(''), 'latin1'));
+    const replies = [];
+    for (let i = start; i < end; i++) replies.push(conn.read());
+    const results = await withTimeout(Promise.all(replies), 120_000, `${server.name}: no replies to a batch of SETs within 120 s`);
+    const err = results.find((r) => r instanceof RespError);
+    if (err) throw new Error(`${server.name}: SET failed: -${err.message}`);
+    if (!server.alive()) throw new Error(`${server.name} died while loading`);
+    if (end >= nextReport || end === keys) {
+      process.stderr.write(`\r  ${server.name}: ${end}/${keys} keys (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      nextReport += 100_000;
+    }
+  }
+  process.stderr.write('\n');
+}
+
+async function measure(server, opts) {
+  const conn = await Conn.connect(server.port);
+  try {
+    const before = { rss: rssBytes(server.pid), used: await usedMemory(conn) };
+    await load(server, conn, opts);
+    await sleep(opts.settle);
+    const after = { rss: rssBytes(server.pid), used: await usedMemory(conn) };
+    const dbsize = await withTimeout(conn.call('DBSIZE'), 10_000, 'DBSIZE timed out');
+    return {
+      name: server.name,
+      dbsize: typeof dbsize === 'number' ? dbsize : NaN,
+      rssBefore: before.rss,
+      rssAfter: after.rss,
+      rssDelta: after.rss - before.rss,
+      usedBefore: before.used,
+      usedAfter: after.used,
+      usedDelta: after.used - before.used,
+    };
+  } finally {
+    conn.close();
+  }
+}
+
+const mib = (b) => (Number.isFinite(b) ? (b / 1024 / 1024).toFixed(1) : 'n/a');
+const perKey = (b, n) => (Number.isFinite(b) && n > 0 ? (b / n).toFixed(1) : 'n/a');
+const ratio = (x) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2), ['record', 'help']);
+  if (opts.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  for (const k of Object.keys(opts)) {
+    if (!['keys', 'value-size', 'batch', 'settle', 'record', 'help'].includes(k)) throw new UsageError(`unknown option --${k}\n${USAGE}`);
+  }
+  const keys = positiveInt(opts.keys ?? 1_000_000, '--keys');
+  const valueSize = positiveInt(opts['value-size'] ?? 100, '--value-size');
+  const batch = positiveInt(opts.batch ?? 10_000, '--batch');
+  const settle = opts.settle === undefined ? 2000 : Number(opts.settle);
+  if (!(settle >= 0)) throw new UsageError('--settle must be >= 0');
+
+  const haveRedis = Boolean(which('redis-server'));
+  const pin = pinning();
+  console.log(`# ${pin.note}`);
+  if (!haveRedis) console.log('# redis-server not found: reference missing, reporting cacheside only');
+
+  installCleanup();
+  const servers = [];
+  const results = [];
+  let exitCode = 0;
+  try {
+    try {
+      servers.push(await startCacheside(pin.server));
+      if (haveRedis) servers.push(await startRedis(pin.server));
+    } catch (e) {
+      console.error(e.message);
+      return 2;
+    }
+    for (const s of servers) console.log(`# ${s.name} on port ${s.port} (pid ${s.pid}): ${s.cmd}`);
+    console.log(`# loading ${keys} keys (key:<i>) with ${valueSize}-byte values, batches of ${batch}`);
+    for (const s of servers) results.push(await measure(s, { keys, valueSize, batch, settle }));
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+
+  for (const r of results) {
+    if (r.dbsize !== keys) {
+      exitCode = 1;
+      console.error(`! ${r.name}: DBSIZE is ${r.dbsize}, expected ${keys}`);
+    }
+  }
+  const headers = ['server', 'DBSIZE', 'used_memory Δ (MiB)', 'used_memory B/key', 'RSS Δ (MiB)', 'RSS B/key'];
+  const rows = results.map((r) => [
+    r.name === 'redis-server' ? `redis-server ${redisVersion() ?? ''}`.trim() : r.name,
+    r.dbsize,
+    mib(r.usedDelta),
+    perKey(r.usedDelta, r.dbsize),
+    mib(r.rssDelta),
+    perKey(r.rssDelta, r.dbsize),
+  ]);
+  const cs = results.find((r) => r.name === 'cacheside');
+  const rd = results.find((r) => r.name === 'redis-server');
+  const lines = [];
+  if (rd) {
+    const csRss = cs.rssDelta / cs.dbsize;
+    lines.push(`cacheside RSS/key ÷ redis used_memory/key = ${ratio(csRss / (rd.usedDelta / rd.dbsize))}`);
+    lines.push(`cacheside RSS/key ÷ redis RSS/key = ${ratio(csRss / (rd.rssDelta / rd.dbsize))}`);
+    if (Number.isFinite(cs.usedDelta)) {
+      lines.push(`cacheside used_memory/key ÷ redis used_memory/key = ${ratio(cs.usedDelta / cs.dbsize / (rd.usedDelta / rd.dbsize))}`);
+    }
+  } else {
+    lines.push('reference missing: redis-server not installed');
+  }
+  const where = `${keys} keys × ${valueSize}-byte values; Δ = after loading (+${settle} ms settle) minus before; RSS from /proc/<pid>/status VmRSS`;
+  console.log(`\n${where}\n`);
+  console.log(textTable(headers, rows));
+  console.log(`\n${lines.join('\n')}`);
+
+  if (opts.record) {
+    const body = [
+      `Command: \`${invocation()}\``,
+      '',
+      `Servers: ${servers.map((s) => `\`${s.cmd.replace(s.dir, '<tmpdir>').replace(`--port ${s.port}`, '--port <port>')}\``).join(', ')}`,
+      '',
+      `Environment: ${describeEnvironment(pin)}`,
+      '',
+      `${where}.`,
+      '',
+      markdownTable(headers, rows),
+      '',
+      ...lines.map((l) => `- ${l}`),
+    ].join('\n');
+    recordResults('memory-bench', body);
+  }
+  return exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err instanceof UsageError ? err.message : (err?.stack ?? String(err)));
+    process.exit(err instanceof UsageError ? 2 : 1);
+  },
+);
