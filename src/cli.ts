@@ -3,11 +3,15 @@
  * cacheside command line.
  *   cacheside server [redis.conf] [--directive value ...]   the RESP engine alone
  *   cacheside start  [redis.conf] [--directive value ...]   engine + HTTP sidecar (npm start)
+ *   cacheside proxy  --upstream URL --engine redis://...    HTTP sidecar against a shared engine
  */
 import { ConfigStore, ConfigError } from './config/config-store.js';
 import { splitCommandLine, applyCommandLine } from './cli-args.js';
 import { startEngine } from './server/bootstrap.js';
 import { CONFIG_TABLE } from './config/config-table.js';
+import { runProxy, runStart, START_HELP, PROXY_HELP } from './sidecar/cli-run.js';
+import { ConfigFieldError } from './sidecar/routes.js';
+import { EngineUrlError } from './sidecar/redis-engine-client.js';
 
 const VERSION = '0.1.0';
 
@@ -17,9 +21,12 @@ Usage:
   cacheside server [path/redis.conf] [--directive value ...]
       Run the RESP engine alone, like redis-server. Any Redis client,
       redis-cli and redis-benchmark work against it.
-  cacheside start [path/redis.conf] [--directive value ...]
-      Run the engine and the HTTP sidecar together (what \`npm start\` runs).
-  cacheside --help | cacheside server --help
+  cacheside start [path/redis.conf] [--upstream URL] [--ttl S] [--http-port N] [--config FILE] [--directive value ...]
+      Run the engine and the HTTP cache-aside sidecar together (what \`npm start\` runs).
+  cacheside proxy --upstream URL --engine redis://host:6379 [--http-port N] [--config FILE]
+      Run the HTTP sidecar alone against a shared engine (cacheside, Redis, Valkey,
+      Redis Cluster or Sentinel).
+  cacheside --help | cacheside server --help | cacheside start --help | cacheside proxy --help
   cacheside --version
 
 Run 'cacheside server --help' for every engine directive.`;
@@ -80,21 +87,24 @@ async function main(argv: string[]): Promise<void> {
     console.log(`cacheside ${VERSION}`);
     return;
   }
-  if ((cmd === 'server' || cmd === 'start') && (rest.includes('--help') || rest.includes('-h'))) {
-    console.log(serverHelp());
+  if ((cmd === 'server' || cmd === 'start' || cmd === 'proxy') && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(cmd === 'server' ? serverHelp() : cmd === 'start' ? START_HELP : PROXY_HELP);
     return;
   }
   switch (cmd) {
     case 'server':
-    case 'start':
       return runServer(rest);
+    case 'start':
+      return runStart(rest);
+    case 'proxy':
+      return runProxy(rest);
     default:
       throw new ConfigError(`Unknown command '${cmd}'. Run 'cacheside --help'.`);
   }
 }
 
 main(process.argv.slice(2)).catch((err) => {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof ConfigFieldError || err instanceof EngineUrlError) {
     process.stderr.write(err.message + '\n');
   } else {
     process.stderr.write(`cacheside: ${(err as Error).stack ?? err}\n`);

@@ -3,7 +3,7 @@
  * helpers so that errors carry Redis's exact texts.
  */
 import { CommandError, Err } from '../errors.js';
-import { bitLength, parseFloatLiteral, parseInt64, parseSafeInt, parseRedisDouble } from '../numbers/parse.js';
+import { X87_EXTENDED, parseFloatLiteral, parseInt64, parseSafeInt, parseRedisDouble, roundBinary } from '../numbers/parse.js';
 
 /** A signed integer argument that fits a JS safe integer, else `error`. */
 export function intArg(s: string, error: string = Err.notInteger): number {
@@ -44,24 +44,49 @@ export function floatArg(s: string, error: string = Err.notFloat): number {
   return d;
 }
 
-/** A blocking-command timeout in seconds (fractional), returned in ms; 0 = forever. */
+const INT64_LIMIT = 2n ** 63n;
+
+/**
+ * A blocking-command timeout in seconds (fractional), returned in ms; 0 =
+ * forever. Exactly as Redis computes it: (long long)ceill(strtold(s) * 1000)
+ * on x87 long doubles (64-bit significand). So hex and "inf" are read, the
+ * range is far wider than a double's, a product at or beyond 2^63 (inf,
+ * 1e16 seconds) converts to LLONG_MIN and is reported "negative", a positive
+ * value under a millisecond rounds up to 1 ms and a negative one above -1 ms
+ * to 0 (block forever).
+ */
 export function timeoutArg(s: string): number {
-  // Redis: (long long)ceill(strtold(s) * 1000). strtold reads hex and inf and
-  // has a far wider range than a double; a product beyond the 64-bit range
-  // (inf, 1e16 seconds) converts to LLONG_MIN, hence "negative"; a positive
-  // value under a millisecond rounds up to 1 ms, a negative one above -1 ms
-  // to 0 (block forever).
   const lit = parseFloatLiteral(s);
+  // string2ld: at most 5 KiB; overflow and underflow to zero (ERANGE) are rejected.
   if (lit === null || s.length >= 5 * 1024) throw new CommandError(Err.timeoutNotFloat);
   if (lit.kind === 'inf') throw new CommandError(Err.timeoutNegative);
-  if (lit.kind === 'dec' ? lit.digits === '' : lit.mant === 0n) return 0;
-  // Decimal magnitude: beyond long double's range strtold fails (ERANGE).
-  const mag = lit.kind === 'dec' ? lit.exp10 + lit.digits.length - 1 : (lit.exp2 + bitLength(lit.mant) - 1) * Math.LOG10E * Math.LN2;
-  if (mag > 4931 || mag < -4950) throw new CommandError(Err.timeoutNotFloat);
-  const sec = lit.kind === 'dec' ? Number(`${lit.neg ? '-' : ''}${lit.digits}e${lit.exp10}`) : (lit.neg ? -1 : 1) * Number(lit.mant) * 2 ** lit.exp2;
-  const ms = Math.ceil(sec * 1000);
-  if (!(Math.abs(sec * 1000) < 2 ** 63) || ms < 0) throw new CommandError(Err.timeoutNegative);
-  return ms === 0 && !lit.neg ? 1 : ms + 0;
+  let v: { mant: bigint; exp: number } | null;
+  if (lit.kind === 'dec') {
+    if (lit.digits === '') return 0;
+    const mag = lit.exp10 + lit.digits.length; // 10^(mag-1) <= |value| < 10^mag
+    if (mag > 4933 || mag < -4952) throw new CommandError(Err.timeoutNotFloat);
+    const d = BigInt(lit.digits);
+    v = lit.exp10 >= 0
+      ? roundBinary(d * 10n ** BigInt(lit.exp10), 1n, 0, X87_EXTENDED)
+      : roundBinary(d, 10n ** BigInt(-lit.exp10), 0, X87_EXTENDED);
+  } else {
+    if (lit.mant === 0n) return 0;
+    v = roundBinary(lit.mant, 1n, lit.exp2, X87_EXTENDED);
+  }
+  if (v === null || v.mant === 0n) throw new CommandError(Err.timeoutNotFloat);
+  const p = roundBinary(v.mant * 1000n, 1n, v.exp, X87_EXTENDED); // ftval * 1000, rounded
+  if (p === null) throw new CommandError(Err.timeoutNegative);
+  // ceill: magnitude floor for negatives (ceil(-x) = -floor(x)), rounded up for positives.
+  let ms: bigint;
+  if (p.exp >= 0) ms = p.mant << BigInt(p.exp);
+  else {
+    const sh = BigInt(-p.exp);
+    ms = p.mant >> sh;
+    if (!lit.neg && ms << sh !== p.mant) ms += 1n;
+  }
+  if (lit.neg) ms = -ms;
+  if (ms < 0n || ms >= INT64_LIMIT) throw new CommandError(Err.timeoutNegative);
+  return Number(ms);
 }
 
 /** Case-insensitive equality with an uppercase token. */

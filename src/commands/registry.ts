@@ -9,6 +9,11 @@ import { serverCommands } from '../server/server-commands.js';
 import { debugCommands } from '../server/debug-commands.js';
 import { clientCommands } from '../server/client-commands.js';
 import { introspectionCommands } from './introspection-commands.js';
+import { listCommands } from '../list/list-commands.js';
+import { blockingListCommands } from '../list/blocking-list-commands.js';
+import { setCommands } from '../set/set-commands.js';
+import { hashCommands } from '../hash/hash-commands.js';
+import { zsetCommands } from '../zset/zset-commands.js';
 
 export function allCommands(): CommandSpec[] {
   return [
@@ -21,5 +26,10 @@ export function allCommands(): CommandSpec[] {
     ...debugCommands,
     ...clientCommands,
     ...introspectionCommands,
+    ...listCommands,
+    ...blockingListCommands,
+    ...setCommands,
+    ...hashCommands,
+    ...zsetCommands,
   ];
 }

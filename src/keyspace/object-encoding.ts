@@ -35,7 +35,7 @@ export function encodingOf(v: Value): string {
     if (v.length <= 20 && isIntegerEncodable(v)) return 'int';
     return v.length <= EMBSTR_SIZE_LIMIT ? 'embstr' : 'raw';
   }
-  if (v instanceof MutableString) return 'raw';
+  if (v instanceof MutableString) return v.storedAs;
   const fn = namers.get(v.kind);
   if (fn === undefined) throw new Error(`no encoding name registered for type '${v.kind}'`);
   return fn(v);
@@ -48,10 +48,16 @@ export function encodingOf(v: Value): string {
  */
 export function refcountOf(v: Value, maxmemory: number, policy: string): number {
   if (typeof v !== 'string' || v.length > 4) return 1;
-  if (maxmemory > 0 && (policy.includes('lru') || policy.includes('lfu'))) return 1;
-  if (!isIntegerEncodable(v)) return 1;
+  return isSharedInteger(v, maxmemory, policy) ? SHARED_REFCOUNT : 1;
+}
+
+/** Would Redis store this string as one of its shared integer objects? */
+export function isSharedInteger(v: string, maxmemory: number, policy: string): boolean {
+  if (v.length > 4) return false;
+  if (maxmemory > 0 && (policy.includes('lru') || policy.includes('lfu'))) return false;
+  if (!isIntegerEncodable(v)) return false;
   const n = Number(v);
-  return n >= 0 && n < SHARED_INTEGERS ? SHARED_REFCOUNT : 1;
+  return n >= 0 && n < SHARED_INTEGERS;
 }
 
 /** True for the maxmemory policies that keep an LFU counter instead of an LRU clock. */

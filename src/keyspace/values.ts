@@ -11,6 +11,13 @@ import { latin1Slice, latin1Write } from '../protocol/bytes.js';
 export class MutableString {
   buf: Buffer;
   len: number;
+  /**
+   * The encoding OBJECT ENCODING reports while the value is unmodified. Redis
+   * stores some values as their own (unshared, non-integer-encoded) objects:
+   * an INCRBYFLOAT result is an embstr even when it reads "49", and a COPY of
+   * a shared small integer is an unshared int. Any in-place write makes it raw.
+   */
+  storedAs: 'raw' | 'embstr' | 'int' = 'raw';
   constructor(initial: string | Uint8Array, capacity = 0) {
     const n = initial.length;
     this.buf = Buffer.allocUnsafe(Math.max(capacity, n, 16));
@@ -38,6 +45,12 @@ export class MutableString {
     }
     latin1Write(this.buf, s, start);
     this.len = start + s.length;
+  }
+  /** A value that reports `enc` until modified (see storedAs). */
+  static withEncoding(s: string, enc: 'raw' | 'embstr' | 'int'): MutableString {
+    const m = new MutableString(s);
+    m.storedAs = enc;
+    return m;
   }
   bytes(): Buffer {
     return this.buf.subarray(0, this.len);

@@ -133,9 +133,17 @@ export class RespWriter implements Reply {
   }
 
   private raw(src: Buffer): void {
-    const b = this.ensure(src.length);
+    const n = src.length;
+    const b = this.ensure(n);
+    if (n <= 16) {
+      // A byte loop beats the native copy call for the tiny constant headers.
+      let p = this.pos;
+      for (let i = 0; i < n; i++) b[p++] = src[i]!;
+      this.pos = p;
+      return;
+    }
     src.copy(b, this.pos);
-    this.pos += src.length;
+    this.pos += n;
   }
 
   private ascii(s: string): void {
@@ -161,7 +169,11 @@ export class RespWriter implements Reply {
       return;
     }
     const b = this.ensure(len + 2);
-    let p = this.pos + latin1Write(b, s, this.pos);
+    let p = this.pos;
+    if (len <= 32) {
+      // Short payloads (list elements, members, fields): a byte loop avoids a native call per string.
+      for (let i = 0; i < len; i++) b[p++] = s.charCodeAt(i);
+    } else p += latin1Write(b, s, p);
     b[p++] = 13;
     b[p++] = 10;
     this.pos = p;

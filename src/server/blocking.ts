@@ -6,10 +6,12 @@
  * `signalKeyReady(db, key)` when a key gains data (LPUSH, ZADD, XADD, ...).
  * After every top-level command (so after EXEC as a whole, never in the
  * middle of a transaction) the dispatcher calls `serveReadyKeys()`, which
- * offers each ready key to its waiters in FIFO order: `serve(s)` either
- * consumes data, writes the reply and returns true, or returns false to keep
- * waiting. A served client's command is propagated like a normal write (its
- * handler sets `s.rewriteAs`, e.g. BLPOP → LPOP).
+ * offers each ready key to its waiters in FIFO order: `serve(s, key)` either
+ * consumes data of that key, writes the reply and returns true, or returns
+ * false to keep waiting (it must not throw: a key of another type just keeps
+ * the client waiting). Timeouts longer than setTimeout's 2^31-1 ms limit are
+ * re-armed until the deadline. A served client's command is propagated like
+ * a normal write (its handler sets `s.rewriteAs`, e.g. BLPOP → LPOP).
  */
 import type { Session } from './session.js';
 import type { Engine } from './engine.js';

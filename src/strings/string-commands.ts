@@ -16,6 +16,7 @@ import { now } from '../keyspace/clock.js';
 import { latin1Slice, latin1Write } from '../protocol/bytes.js';
 import { parseInt64, parseSafeInt } from '../numbers/parse.js';
 import { incrByFloat } from '../numbers/format.js';
+import { EMBSTR_SIZE_LIMIT } from '../keyspace/object-encoding.js';
 import { filterLcsMatches, lcs, lcsLength, lcsTableBytes } from './lcs.js';
 
 const INT64_MAX = 9223372036854775807n;
@@ -61,7 +62,10 @@ function checkStringLength(s: Session, size: number, append: number): void {
  */
 export function mutableForWrite(s: Session, key: string): MutableString {
   const v = s.db.getForWrite(key) as StringValue;
-  if (v instanceof MutableString) return v;
+  if (v instanceof MutableString) {
+    v.storedAs = 'raw';
+    return v;
+  }
   const m = new MutableString(v);
   s.db.set(key, m, true);
   return m;
@@ -426,7 +430,8 @@ function incrbyfloat(s: Session, argv: string[]): void {
   const r = incrByFloat(v === undefined ? '0' : stringValue(v), argv[2]!);
   if (r === 'not-a-float') throw new CommandError(Err.notFloat);
   if (r === 'nan-or-inf') throw new CommandError(Err.nanOrInf);
-  s.db.set(key, r, true);
+  // Redis stores the result as a plain string object, never integer-encoded or shared.
+  s.db.set(key, MutableString.withEncoding(r, r.length <= EMBSTR_SIZE_LIMIT ? 'embstr' : 'raw'), true);
   s.wrote('$', 'incrbyfloat', key);
   s.reply.bulk(r);
   // Replicas and the AOF get the result, not the float arithmetic.

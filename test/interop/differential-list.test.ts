@@ -1,0 +1,334 @@
+/**
+ * Differential test for the list type: the same random list commands (valid
+ * and invalid arguments, a few wrong-type keys, a small key space so that
+ * commands collide) go to a real redis-server 7.0 and to the built cacheside,
+ * in RESP2 and RESP3 rounds, and every pair of replies must be identical on
+ * the wire (simple vs bulk vs null bulk vs null array, errors by full text).
+ * Every round ends by comparing the whole data set (LRANGE of every key, TYPE,
+ * OBJECT ENCODING, DEBUG DIGEST-VALUE).
+ *
+ * Blocking commands are generated with a short timeout only against keys
+ * that hold data or inside MULTI, so neither side blocks for long; the
+ * blocking behaviour itself is tested in test/integration/list-blocking.test.ts
+ * and at the end of this file (several clients, same order on both servers).
+ *
+ * Needs `npm run build` and redis-server on PATH (bash test/interop/ensure-redis.sh).
+ * Knobs: DIFF_SEED=<n> replays a run (the seed is printed), DIFF_ROUNDS, DIFF_STEPS.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RawClient, startCacheside, startRedis, type RespValue, type ServerHandle } from './harness.js';
+
+const envInt = (name: string, dflt: number): number => {
+  const v = process.env[name];
+  return v === undefined || v === '' ? dflt : Number(v);
+};
+const SEED = envInt('DIFF_SEED', Math.floor(Math.random() * 2 ** 32));
+const ROUNDS = envInt('DIFF_ROUNDS', 4);
+const STEPS = envInt('DIFF_STEPS', 1500);
+
+/** mulberry32: a small seeded PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Exact rendering of a reply that keeps the wire types apart. */
+function fmt(v: RespValue): string {
+  switch (v.type) {
+    case 'simple':
+      return '+' + v.value;
+    case 'error':
+    case 'blob-error':
+      return '-' + v.value;
+    case 'integer':
+      return ':' + v.value.toString();
+    case 'bulk':
+      return '$' + JSON.stringify(v.value);
+    case 'null-bulk':
+      return '$nil';
+    case 'null-array':
+      return '*nil';
+    case 'null':
+      return '_';
+    case 'boolean':
+      return v.value ? '#t' : '#f';
+    case 'double':
+    case 'bignum':
+      return ',' + v.value;
+    case 'verbatim':
+      return '=' + JSON.stringify(v.value);
+    case 'array':
+    case 'set':
+    case 'push':
+      return (v.type === 'array' ? '*' : v.type === 'set' ? '~' : '>') + '[' + v.value.map(fmt).join(', ') + ']';
+    case 'map':
+      return '%{' + v.value.map(([k, x]) => `${fmt(k)}: ${fmt(x)}`).join(', ') + '}';
+    case 'attribute':
+      return fmt(v.value);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Command generator
+
+class Gen {
+  constructor(readonly r: () => number) {}
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.r() * (hi - lo + 1));
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.r() * xs.length)]!;
+  }
+  chance(p: number): boolean {
+    return this.r() < p;
+  }
+  key(): string {
+    return this.pick(['l1', 'l2', 'l3', 'l4', 'str', 'missing']);
+  }
+  keys(): string[] {
+    const n = this.int(1, 3);
+    return Array.from({ length: n }, () => this.key());
+  }
+  elem(): string {
+    return this.chance(0.05) ? this.pick(['', '\x00\xff', 'a b', 'x'.repeat(70), '12345678901234567890']) : this.pick(['a', 'b', 'c', 'd', '1', '2', '-1']);
+  }
+  elems(): string[] {
+    return Array.from({ length: this.int(1, 5) }, () => this.elem());
+  }
+  index(): string {
+    if (this.chance(0.04)) return this.pick(['x', '', '1.5', '9223372036854775807', '-9223372036854775808', '9223372036854775808', ' 1']);
+    return String(this.int(-12, 12));
+  }
+  count(): string {
+    if (this.chance(0.05)) return this.pick(['x', '-1', '0', '9223372036854775807', '9223372036854775808', '']);
+    return String(this.int(0, 8));
+  }
+  end(): string {
+    return this.chance(0.03) ? this.pick(['UP', 'middle', '']) : this.pick(['LEFT', 'RIGHT', 'left', 'Right']);
+  }
+  timeout(): string {
+    return this.chance(0.1) ? this.pick(['-1', 'x', 'inf', '-0.0001', 'nan', '1e400', '0x10', '']) : this.pick(['0.01', '0.02']);
+  }
+  lposOpts(): string[] {
+    const out: string[] = [];
+    const n = this.int(0, 3);
+    for (let i = 0; i < n; i++) {
+      const o = this.pick(['RANK', 'COUNT', 'MAXLEN', 'rank', 'FOO']);
+      out.push(o);
+      if (this.chance(0.95)) {
+        if (o.toUpperCase() === 'RANK') out.push(this.pick(['1', '2', '-1', '-2', '0', '3', '-9223372036854775808', 'x']));
+        else out.push(this.pick(['0', '1', '2', '-1', '5', 'x']));
+      }
+    }
+    return out;
+  }
+  mpopTail(numkeysIdxArgs: string[]): string[] {
+    const keys = this.keys();
+    let numkeys = String(keys.length);
+    if (this.chance(0.05)) numkeys = this.pick(['0', '-1', 'x', String(keys.length + 1), '2147483648']);
+    const out = [...numkeysIdxArgs, numkeys, ...keys, this.end()];
+    if (this.chance(0.5)) out.push('COUNT', this.chance(0.9) ? String(this.int(1, 6)) : this.pick(['0', '-1', 'x']));
+    if (this.chance(0.03)) out.push(this.pick(['COUNT', 'extra']));
+    return out;
+  }
+
+  /** One random command. */
+  command(): string[] {
+    const k = this.key();
+    switch (this.int(0, 27)) {
+      case 0:
+      case 1:
+        return ['LPUSH', k, ...this.elems()];
+      case 2:
+      case 3:
+        return ['RPUSH', k, ...this.elems()];
+      case 4:
+        return [this.pick(['LPUSHX', 'RPUSHX']), k, ...this.elems()];
+      case 5:
+        return this.chance(0.5) ? [this.pick(['LPOP', 'RPOP']), k] : [this.pick(['LPOP', 'RPOP']), k, this.count(), ...(this.chance(0.03) ? ['1'] : [])];
+      case 6:
+        return ['LLEN', k];
+      case 7:
+      case 8:
+        return ['LRANGE', k, this.index(), this.index()];
+      case 9:
+        return ['LINDEX', k, this.index()];
+      case 10:
+        return ['LSET', k, this.index(), this.elem()];
+      case 11:
+        return ['LINSERT', k, this.chance(0.95) ? this.pick(['BEFORE', 'AFTER', 'before']) : 'MIDDLE', this.elem(), this.elem()];
+      case 12:
+        return ['LREM', k, this.chance(0.95) ? String(this.int(-3, 3)) : 'x', this.elem()];
+      case 13:
+        return ['LTRIM', k, this.index(), this.index()];
+      case 14:
+      case 15:
+        return ['LPOS', k, this.elem(), ...this.lposOpts()];
+      case 16:
+        return ['LMOVE', k, this.key(), this.end(), this.end()];
+      case 17:
+        return ['RPOPLPUSH', k, this.key()];
+      case 18:
+        return ['LMPOP', ...this.mpopTail([])];
+      case 19:
+        return [this.pick(['BLPOP', 'BRPOP']), ...this.keys(), this.timeout()];
+      case 20:
+        return ['BLMOVE', k, this.key(), this.end(), this.end(), this.timeout()];
+      case 21:
+        return ['BRPOPLPUSH', k, this.key(), this.timeout()];
+      case 22:
+        return ['BLMPOP', this.timeout(), ...this.mpopTail([])];
+      case 23:
+        return this.pick([['SET', 'str', 'v'], ['DEL', k], ['EXISTS', k], ['TYPE', k], ['OBJECT', 'ENCODING', k]]);
+      case 24:
+        return ['COPY', k, this.key(), ...(this.chance(0.5) ? ['REPLACE'] : [])];
+      case 25:
+        return ['DEBUG', 'DIGEST-VALUE', k];
+      case 26:
+        return ['RENAME', k, this.key()];
+      default:
+        return this.pick([['LPOP'], ['LRANGE', k], ['LINSERT', k, 'BEFORE'], ['BLPOP', k], ['LMOVE', k], ['LPOS', k]]);
+    }
+  }
+}
+
+/** Would this blocking command block on redis-server? (Then it is run inside MULTI instead.) */
+function mayBlock(argv: string[]): boolean {
+  return /^(BLPOP|BRPOP|BLMOVE|BRPOPLPUSH|BLMPOP)$/i.test(argv[0]!);
+}
+
+// ---------------------------------------------------------------------------
+
+let redis: ServerHandle;
+let cs: ServerHandle;
+
+beforeAll(async () => {
+  [redis, cs] = await Promise.all([
+    startRedis(['--enable-debug-command', 'yes']),
+    startCacheside(['--enable-debug-command', 'yes']),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([redis?.stop(), cs?.stop()]);
+});
+
+async function both(a: RawClient, b: RawClient, argv: string[]): Promise<[string, string]> {
+  const [x, y] = await Promise.all([a.send(...argv), b.send(...argv)]);
+  return [fmt(x), fmt(y)];
+}
+
+const KEYS = ['l1', 'l2', 'l3', 'l4', 'str', 'missing'];
+
+describe(`list differential vs redis-server (DIFF_SEED=${SEED})`, () => {
+  it('random list commands give identical replies and data', async () => {
+    console.log(`differential-list: DIFF_SEED=${SEED}`);
+    const g = new Gen(prng(SEED));
+    const a = await RawClient.connect(redis.port);
+    const b = await RawClient.connect(cs.port);
+    // Keyspace events of both servers, compared after every round.
+    await both(a, b, ['CONFIG', 'SET', 'notify-keyspace-events', 'KEA']);
+    const subs = await Promise.all([RawClient.connect(redis.port), RawClient.connect(cs.port)]);
+    for (const sub of subs) await sub.send('PSUBSCRIBE', '__key*');
+    const drainEvents = async (sub: RawClient): Promise<string[]> => {
+      const out: string[] = [];
+      for (;;) {
+        let f: RespValue;
+        try {
+          f = await sub.readFrame(150);
+        } catch {
+          return out;
+        }
+        out.push(fmt(f));
+      }
+    };
+    try {
+      const history: string[] = [];
+      const check = (argv: string[], ra: string, rb: string) => {
+        history.push(`${JSON.stringify(argv)} -> ${ra}`);
+        if (ra !== rb) {
+          throw new Error(
+            `mismatch (DIFF_SEED=${SEED}) after:\n  ${history.slice(-15).join('\n  ')}\n` +
+              `command: ${JSON.stringify(argv)}\n  redis:     ${ra}\n  cacheside: ${rb}`,
+          );
+        }
+      };
+      for (let round = 0; round < ROUNDS; round++) {
+        const resp = round % 2 === 0 ? '2' : '3';
+        await both(a, b, ['HELLO', resp]);
+        await both(a, b, ['FLUSHALL']);
+        for (let i = 0; i < STEPS; i++) {
+          const argv = g.command();
+          if (mayBlock(argv)) {
+            // Run it where it cannot block for long: if every key is empty it
+            // would wait up to its timeout on both sides; wrap in MULTI half of the time.
+            if (g.chance(0.5)) {
+              await both(a, b, ['MULTI']);
+              const [qa, qb] = await both(a, b, argv);
+              check(argv, qa, qb);
+              const [ra, rb] = await both(a, b, ['EXEC']);
+              check(['EXEC'], ra, rb);
+              continue;
+            }
+            // Outside MULTI only with a timeout that is short or invalid.
+            const t = /^BLMPOP$/i.test(argv[0]!) ? argv[1]! : argv[argv.length - 1]!;
+            if (t === '0' || t === '-0.0001' || t === '0x10') continue;
+          }
+          const [ra, rb] = await both(a, b, argv);
+          check(argv, ra, rb);
+        }
+        const [ea, eb] = await Promise.all(subs.map(drainEvents));
+        expect(ea!.length).toBeGreaterThan(100);
+        expect(eb!.length).toBe(ea!.length);
+        for (let i = 0; i < ea!.length; i++) if (ea![i] !== eb![i]) throw new Error(`event #${i} differs (DIFF_SEED=${SEED}): redis ${ea![i]} cacheside ${eb![i]}`);
+        for (const key of KEYS) {
+          for (const argv of [['TYPE', key], ['LRANGE', key, '0', '-1'], ['OBJECT', 'ENCODING', key], ['DEBUG', 'DIGEST-VALUE', key]]) {
+            const [ra, rb] = await both(a, b, argv);
+            check(argv, ra, rb);
+          }
+        }
+      }
+    } finally {
+      a.destroy();
+      b.destroy();
+      for (const sub of subs) sub.destroy();
+    }
+  });
+
+  it('several blocked clients are served in the same order, with the same replies', async () => {
+    for (const resp of ['2', '3']) {
+      const results: string[][] = [];
+      for (const srv of [redis, cs]) {
+        const ctl = await RawClient.connect(srv.port);
+        await ctl.send('FLUSHALL');
+        const waiters = await Promise.all([0, 1, 2, 3, 4].map(() => RawClient.connect(srv.port)));
+        for (const w of waiters) await w.send('HELLO', resp);
+        const cmds = [
+          ['BLPOP', 'q', 'r', '0'],
+          ['BLMOVE', 'q', 'r', 'LEFT', 'right', '0'],
+          ['BRPOP', 'r', '0'],
+          ['BLMPOP', '0', '2', 'r', 'q', 'RIGHT', 'COUNT', '2'],
+          ['BRPOPLPUSH', 'q', 'dst', '0'],
+        ];
+        const pending: Promise<RespValue>[] = [];
+        for (let i = 0; i < waiters.length; i++) {
+          pending.push(waiters[i]!.send(...cmds[i]!));
+          await new Promise((r) => setTimeout(r, 30)); // block in a known order
+        }
+        const out: string[] = [];
+        out.push(fmt(await ctl.send('RPUSH', 'q', 'a', 'b', 'c', 'd', 'e', 'f')));
+        out.push(...(await Promise.all(pending)).map(fmt));
+        for (const key of ['q', 'r', 'dst']) out.push(fmt(await ctl.send('LRANGE', key, '0', '-1')));
+        results.push(out);
+        for (const w of waiters) w.destroy();
+        ctl.destroy();
+      }
+      expect(results[1]).toEqual(results[0]);
+    }
+  });
+});
