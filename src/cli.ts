@@ -9,9 +9,11 @@ import { ConfigStore, ConfigError } from './config/config-store.js';
 import { splitCommandLine, applyCommandLine } from './cli-args.js';
 import { startEngine } from './server/bootstrap.js';
 import { CONFIG_TABLE } from './config/config-table.js';
-import { runProxy, runStart, START_HELP, PROXY_HELP } from './sidecar/cli-run.js';
-import { ConfigFieldError } from './sidecar/routes.js';
-import { EngineUrlError } from './sidecar/redis-engine-client.js';
+
+/** The sidecar (hono, undici, pino, ...) is loaded only by the commands that run it. */
+const sidecarCli = () => import('./sidecar/cli-run.js');
+/** Errors whose message is meant for the user as is (no stack trace). */
+const userErrorNames = new Set(['ConfigError', 'ConfigFieldError', 'EngineUrlError']);
 
 const VERSION = '0.1.0';
 
@@ -88,23 +90,23 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if ((cmd === 'server' || cmd === 'start' || cmd === 'proxy') && (rest.includes('--help') || rest.includes('-h'))) {
-    console.log(cmd === 'server' ? serverHelp() : cmd === 'start' ? START_HELP : PROXY_HELP);
+    console.log(cmd === 'server' ? serverHelp() : cmd === 'start' ? (await sidecarCli()).START_HELP : (await sidecarCli()).PROXY_HELP);
     return;
   }
   switch (cmd) {
     case 'server':
       return runServer(rest);
     case 'start':
-      return runStart(rest);
+      return (await sidecarCli()).runStart(rest);
     case 'proxy':
-      return runProxy(rest);
+      return (await sidecarCli()).runProxy(rest);
     default:
       throw new ConfigError(`Unknown command '${cmd}'. Run 'cacheside --help'.`);
   }
 }
 
 main(process.argv.slice(2)).catch((err) => {
-  if (err instanceof ConfigError || err instanceof ConfigFieldError || err instanceof EngineUrlError) {
+  if (err instanceof ConfigError || userErrorNames.has((err as Error)?.constructor?.name)) {
     process.stderr.write(err.message + '\n');
   } else {
     process.stderr.write(`cacheside: ${(err as Error).stack ?? err}\n`);

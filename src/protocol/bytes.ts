@@ -3,7 +3,7 @@
  * that are not in its type declarations. The engine's strings are latin1
  * (one char per byte), so these are the only conversions it needs.
  */
-interface Latin1Buffer extends Buffer {
+export interface Latin1Buffer extends Buffer {
   latin1Slice(start: number, end: number): string;
   latin1Write(s: string, offset: number, length?: number): number;
 }

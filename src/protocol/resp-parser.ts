@@ -9,7 +9,7 @@
  * Large bulk arguments are assembled into a buffer preallocated to their
  * declared length, so a 100 MB value costs one copy, not a quadratic re-concat.
  */
-import { latin1Slice } from './bytes.js';
+import { latin1Slice, type Latin1Buffer } from './bytes.js';
 
 export class ProtocolError extends Error {}
 
@@ -123,7 +123,7 @@ export class RespParser {
         }
         return null;
       }
-      this.argv.push(latin1Slice(buf, start, start + len));
+      this.argv.push((buf as Latin1Buffer).latin1Slice(start, start + len));
       this.pos = start + len + 2;
       this.remaining--;
     }
