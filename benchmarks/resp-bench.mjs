@@ -15,6 +15,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CACHESIDE_CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
+
+/** The node flags cacheside runs with: those on its shebang line (`#!/usr/bin/env -S node <flags>`). */
+export function cachesideNodeArgs() {
+  const first = readFileSync(CACHESIDE_CLI, 'utf8').split('\n', 1)[0];
+  const m = /^#!\S*env -S node(.*)$/.exec(first);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+}
 export const RESULTS_MD = path.join(REPO_ROOT, 'benchmarks', 'RESULTS.md');
 export const PING_TIMEOUT_MS = 10_000;
 
@@ -440,7 +447,7 @@ export function startCacheside(pin = []) {
   return startServer({
     name: 'cacheside',
     command: process.execPath,
-    args: (port, dir) => [CACHESIDE_CLI, 'server', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir],
+    args: (port, dir) => [...cachesideNodeArgs(), CACHESIDE_CLI, 'server', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir],
     pin,
   });
 }

@@ -8,7 +8,7 @@
  * RESP3 types, ...) that interop tests need to see.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -19,6 +19,13 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT: string = fileURLToPath(new URL('../../', import.meta.url));
 /** The built cacheside CLI. */
 export const CACHESIDE_CLI: string = path.join(REPO_ROOT, 'dist', 'cli.js');
+
+/** The node flags cacheside runs with: those on its shebang line (`#!/usr/bin/env -S node <flags>`). */
+export function cachesideNodeArgs(): string[] {
+  const first = readFileSync(CACHESIDE_CLI, 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\S*env -S node(.*)$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
+}
 
 const PING_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
@@ -700,6 +707,7 @@ export function startCacheside(extraArgs: string[] = []): Promise<ServerHandle> 
     name: 'cacheside',
     command: process.execPath,
     args: (port, dir) => [
+      ...cachesideNodeArgs(),
       CACHESIDE_CLI,
       'server',
       ...config,
