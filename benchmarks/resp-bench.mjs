@@ -572,11 +572,45 @@ function runRedisBenchmark({ server, pipeline, n, clients, tests, pin, timeoutMs
 // main
 // ---------------------------------------------------------------------------
 
+/**
+ * Named sets of defaults (--suite). `types`: the data-type commands of
+ * issue #3 at -P 16; xadd is dropped when a server does not know XADD.
+ */
+const SUITES = {
+  default: { tests: 'ping,set,get,incr,mset', pipelines: '1,16', reps: 5, n16: 2_000_000 },
+  types: {
+    tests: 'lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600,xadd',
+    pipelines: '16',
+    reps: 3,
+    n16: 200_000,
+    /** Goal of issue #3: every test at least this fraction of redis-server's rps. */
+    target: 0.5,
+    /** One unmeasured run per server first (n / 10), so that cacheside's JIT is warm. */
+    warmup: true,
+  },
+};
+
+/** True when the server's COMMAND INFO knows `name`. */
+async function knowsCommand(server, name) {
+  const c = await Conn.connect(server.port);
+  try {
+    const r = await withTimeout(c.call('COMMAND', 'INFO', name), 5000, 'COMMAND INFO timed out');
+    return Array.isArray(r) && Array.isArray(r[0]);
+  } finally {
+    c.close();
+  }
+}
+
 const USAGE = `usage: node benchmarks/resp-bench.mjs [options]
-  --tests ping,set,get,incr,mset   redis-benchmark -t list
+  --suite default|types            default: ping,set,get,incr,mset at P=1,16 (5 reps);
+                                   types: lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,
+                                   lrange_100,lrange_600,xadd at P=16 (3 reps, n=200000);
+                                   xadd only if both servers know XADD
+  --tests ping,set,get,incr,mset   redis-benchmark -t list (overrides the suite's)
   --reps 5                         repetitions per pipeline depth (A/B order alternates)
   --pipelines 1,16                 pipeline depths (-P)
-  --n1 200000 --n16 2000000        requests per run for a depth (--n<P>; other depths use --n16's value)
+  --n1 200000 --n16 2000000        requests per run for a depth (--n<P>; other depths use --n16's value;
+                                   the types suite defaults to --n16 200000)
   --clients 50                     parallel connections (-c)
   --quick                          smoke run: default n divided by 10
   --timeout 600                    seconds before a single redis-benchmark run is aborted
@@ -588,18 +622,21 @@ async function main() {
     console.log(USAGE);
     return 0;
   }
-  const known = new Set(['tests', 'reps', 'pipelines', 'clients', 'quick', 'record', 'timeout', 'help']);
+  const known = new Set(['suite', 'tests', 'reps', 'pipelines', 'clients', 'quick', 'record', 'timeout', 'help']);
   for (const k of Object.keys(opts)) {
     if (!known.has(k) && !/^n\d+$/.test(k)) throw new UsageError(`unknown option --${k}\n${USAGE}`);
   }
-  const tests = String(opts.tests ?? 'ping,set,get,incr,mset');
-  const reps = positiveInt(opts.reps ?? 5, '--reps');
-  const pipelines = String(opts.pipelines ?? '1,16').split(',').map((p) => positiveInt(p, '--pipelines'));
+  const suiteName = String(opts.suite ?? 'default');
+  const suite = SUITES[suiteName];
+  if (suite === undefined || !Object.hasOwn(SUITES, suiteName)) throw new UsageError(`unknown suite ${JSON.stringify(suiteName)}\n${USAGE}`);
+  let tests = String(opts.tests ?? suite.tests);
+  const reps = positiveInt(opts.reps ?? suite.reps, '--reps');
+  const pipelines = String(opts.pipelines ?? suite.pipelines).split(',').map((p) => positiveInt(p, '--pipelines'));
   const clients = positiveInt(opts.clients ?? 50, '--clients');
   const timeoutMs = positiveInt(opts.timeout ?? 600, '--timeout') * 1000;
   const scale = opts.quick ? 10 : 1;
   const n1 = opts.n1 !== undefined ? positiveInt(opts.n1, '--n1') : 200_000 / scale;
-  const n16 = opts.n16 !== undefined ? positiveInt(opts.n16, '--n16') : 2_000_000 / scale;
+  const n16 = opts.n16 !== undefined ? positiveInt(opts.n16, '--n16') : suite.n16 / scale;
   const nFor = (p) => (opts[`n${p}`] !== undefined ? positiveInt(opts[`n${p}`], `--n${p}`) : p === 1 ? n1 : n16);
 
   if (!which('redis-benchmark')) throw new Error('redis-benchmark not found on PATH (bash test/interop/ensure-redis.sh installs it)');
@@ -620,11 +657,29 @@ async function main() {
       return 2;
     }
     for (const s of servers) console.log(`# ${s.name} on port ${s.port}: ${s.cmd}`);
+    const notes = [];
+    if (tests.split(',').includes('xadd')) {
+      const lacking = [];
+      for (const s of servers) if (!(await knowsCommand(s, 'xadd'))) lacking.push(s.name);
+      if (lacking.length > 0) {
+        tests = tests.split(',').filter((t) => t !== 'xadd').join(',');
+        notes.push(`xadd left out: ${lacking.join(' and ')} does not know XADD (COMMAND INFO xadd)`);
+        console.log(`# ${notes.at(-1)}`);
+      }
+    }
 
     // results[serverName][`${test}|${P}`] = rps per repetition (index = rep)
     const results = Object.fromEntries(servers.map((s) => [s.name, new Map()]));
     const testOrder = [];
     const commands = new Map(); // P → redis-benchmark command line (port as <port>)
+    if (suite.warmup) {
+      for (const server of servers) {
+        const n = Math.max(1000, Math.floor(nFor(pipelines[0]) / 10));
+        await runRedisBenchmark({ server, pipeline: pipelines[0], n, clients, tests, pin: pin.client, timeoutMs });
+        console.error(`  warm-up run against ${server.name} (n=${n}, not counted)`);
+      }
+      notes.push('Each server got one unmeasured warm-up run (n/10) first.');
+    }
     for (const p of pipelines) {
       const n = nFor(p);
       for (let rep = 0; rep < reps; rep++) {
@@ -674,6 +729,15 @@ async function main() {
     const where = `${reps} repetition(s), ${clients} clients, n = ${pipelines.map((p) => `${nFor(p)} at P=${p}`).join(', ')}`;
     console.log(`\n${where}${haveRedis ? '; ratio = cacheside/redis per repetition' : '; reference missing: redis-server not installed'}\n`);
     console.log(textTable(headers, rows));
+    if (haveRedis && suite.target !== undefined) {
+      const below = rows.filter((r) => !(Number(r[4]) >= suite.target)).map((r) => `${r[0]} (P=${r[1]}): ${r[4]}`);
+      notes.push(
+        below.length === 0
+          ? `Every test reaches ${suite.target}× redis-server (median ratio).`
+          : `Below ${suite.target}× redis-server (median ratio): ${below.join('; ')}.`,
+      );
+      console.log(`\n${notes.at(-1)}`);
+    }
 
     if (opts.record) {
       const body = [
@@ -690,8 +754,9 @@ async function main() {
         `${where}.${haveRedis ? ' Ratio = cacheside rps / redis rps per repetition; A/B order alternates between repetitions.' : ' **Reference missing: redis-server not installed.**'}`,
         '',
         markdownTable(headers, rows),
+        ...notes.flatMap((n) => ['', n]),
       ].join('\n');
-      recordResults('resp-bench', body);
+      recordResults(suiteName === 'default' ? 'resp-bench' : `resp-bench --suite ${suiteName}`, body);
     }
   } finally {
     await Promise.all(servers.map((s) => s.stop()));

@@ -13,7 +13,10 @@
 import { ConfigStore, ConfigError } from './config/config-store.js';
 import { splitCommandLine, applyCommandLine } from './cli-args.js';
 import { startEngine } from './server/bootstrap.js';
+import { reexecWithHeapFlags } from './memory/heap-limit.js';
 import { CONFIG_TABLE } from './config/config-table.js';
+import { checkAof } from './persistence/aof-check.js';
+import { checkRdbFile } from './persistence/rdb-check.js';
 
 /** The sidecar (hono, undici, pino, ...) is loaded only by the commands that run it. */
 const sidecarCli = () => import('./sidecar/cli-run.js');
@@ -33,6 +36,11 @@ Usage:
   cacheside proxy --upstream URL --engine redis://host:6379 [--http-port N] [--config FILE]
       Run the HTTP sidecar alone against a shared engine (cacheside, Redis, Valkey,
       Redis Cluster or Sentinel).
+  cacheside check-aof [--fix] <file.manifest|file.aof>
+      Check an append-only file (a multi-part AOF through its manifest, or one
+      file), like redis-check-aof; --fix truncates a damaged tail after asking.
+  cacheside check-rdb <dump.rdb>
+      Check an RDB file, like redis-check-rdb.
   cacheside --help | cacheside server --help | cacheside start --help | cacheside proxy --help
   cacheside --version
 
@@ -65,6 +73,8 @@ ${rows.join('\n')}
 async function runServer(args: string[]): Promise<void> {
   const config = new ConfigStore();
   applyCommandLine(config, splitCommandLine(args));
+  // A maxmemory needs V8 heap settings that only apply at start: run a child with them (src/memory/heap-limit.ts).
+  if (reexecWithHeapFlags(config)) return;
   const running = await startEngine(config);
   const e = running.engine;
   e.log.notice(`cacheside ${VERSION} (Redis ${e.redisVersion} compatible) started, pid=${process.pid}`);
@@ -82,6 +92,48 @@ async function runServer(args: string[]): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** Ask on the terminal (check-aof --fix); anything but y/yes is no. */
+function confirm(question: string): Promise<boolean> {
+  process.stdout.write(question);
+  return new Promise((resolve) => {
+    let answer = '';
+    const onData = (d: Buffer) => {
+      answer += d.toString();
+      if (answer.includes('\n')) done();
+    };
+    const done = () => {
+      process.stdin.off('data', onData);
+      process.stdin.off('end', done);
+      process.stdin.pause();
+      resolve(/^y(es)?$/i.test(answer.trim()));
+    };
+    process.stdin.on('data', onData);
+    process.stdin.on('end', done);
+    process.stdin.resume();
+  });
+}
+
+async function runCheckAof(args: string[]): Promise<void> {
+  const fix = args[0] === '--fix';
+  const rest = fix ? args.slice(1) : args;
+  if (rest.length !== 1) {
+    process.stderr.write('Usage: cacheside check-aof [--fix] <file.manifest|file.aof>\n');
+    process.exit(1);
+  }
+  const code = await checkAof(rest[0]!, { fix, confirm, out: (l) => process.stdout.write(l + '\n') });
+  process.exit(code);
+}
+
+async function runCheckRdb(args: string[]): Promise<void> {
+  if (args.length !== 1) {
+    process.stderr.write('Usage: cacheside check-rdb <rdb-file-name>\n');
+    process.exit(1);
+  }
+  const r = await checkRdbFile(args[0]!);
+  process.stdout.write(r.report);
+  process.exit(r.ok ? 0 : 1);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -105,6 +157,10 @@ async function main(argv: string[]): Promise<void> {
       return (await sidecarCli()).runStart(rest);
     case 'proxy':
       return (await sidecarCli()).runProxy(rest);
+    case 'check-aof':
+      return runCheckAof(rest);
+    case 'check-rdb':
+      return runCheckRdb(rest);
     default:
       throw new ConfigError(`Unknown command '${cmd}'. Run 'cacheside --help'.`);
   }

@@ -25,6 +25,7 @@ export type CommandFlag =
   | 'no_mandatory_keys'
   | 'allow_busy'
   | 'no_multi'
+  | 'no_async_loading'
   | 'movablekeys'
   | 'sentinel'
   | 'only_sentinel';
@@ -59,11 +60,14 @@ export interface KeySpec {
   /** Key flags as Redis reports them: RO RW OW RM, access update insert delete, ... */
   flags: readonly string[];
   /** Where the search starts: an argv index, or after a keyword searched from `startfrom` (negative: from the end, backwards). */
-  begin: { index: number } | { keyword: string; startfrom: number };
+  begin: { index: number } | { keyword: string; startfrom: number } | { unknown: true };
   /** Which keys follow: a range (lastkey relative to the start, negative from the end) or a key count argument. */
   find:
     | { range: readonly [lastkey: number, keystep: number, limit: number] }
-    | { keynum: readonly [keynumidx: number, firstkey: number, keystep: number] };
+    | { keynum: readonly [keynumidx: number, firstkey: number, keystep: number] }
+    | { unknown: true };
+  /** For an 'unknown' spec: the argv indexes it covers in one invocation, if they can be found (SORT's STORE). */
+  resolve?: (argv: readonly string[]) => number[];
 }
 
 export interface CommandSpec {
@@ -146,7 +150,13 @@ export function aclCategories(c: CommandSpec): string[] {
   if (f.has('fast')) out.push('fast');
   if (f.has('blocking')) out.push('blocking');
   if (!f.has('fast')) out.push('slow');
-  for (const a of c.acl ?? []) if (!out.includes(a)) out.push(a);
+  for (const a of c.acl ?? []) {
+    // '-x' drops a category the group would give (SORT is 'generic' but not @keyspace).
+    if (a.startsWith('-')) {
+      const i = out.indexOf(a.slice(1));
+      if (i >= 0) out.splice(i, 1);
+    } else if (!out.includes(a)) out.push(a);
+  }
   return out.map((x) => '@' + x);
 }
 

@@ -104,6 +104,7 @@ function hasKeys(c: Command): boolean {
 export function keySpecIndexes(ks: KeySpec, argv: readonly string[]): number[] {
   const argc = argv.length;
   let start = -1;
+  if ('unknown' in ks.begin || 'unknown' in ks.find) return ks.resolve?.(argv) ?? [];
   if ('index' in ks.begin) start = ks.begin.index;
   else {
     const { keyword, startfrom } = ks.begin;
@@ -152,7 +153,11 @@ function writeKeySpec(r: Reply, ks: KeySpec): void {
   r.bulk('begin_search');
   r.mapLen(2);
   r.bulk('type');
-  if ('index' in ks.begin) {
+  if ('unknown' in ks.begin) {
+    r.bulk('unknown');
+    r.bulk('spec');
+    r.mapLen(0);
+  } else if ('index' in ks.begin) {
     r.bulk('index');
     r.bulk('spec');
     r.mapLen(1);
@@ -170,7 +175,11 @@ function writeKeySpec(r: Reply, ks: KeySpec): void {
   r.bulk('find_keys');
   r.mapLen(2);
   r.bulk('type');
-  if ('range' in ks.find) {
+  if ('unknown' in ks.find) {
+    r.bulk('unknown');
+    r.bulk('spec');
+    r.mapLen(0);
+  } else if ('range' in ks.find) {
     const [lastkey, keystep, limit] = ks.find.range;
     r.bulk('range');
     r.bulk('spec');

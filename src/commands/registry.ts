@@ -14,6 +14,13 @@ import { blockingListCommands } from '../list/blocking-list-commands.js';
 import { setCommands } from '../set/set-commands.js';
 import { hashCommands } from '../hash/hash-commands.js';
 import { zsetCommands } from '../zset/zset-commands.js';
+import { memoryCommands } from '../memory/memory-commands.js';
+import { geoCommands } from '../geo/geo-commands.js';
+import { hllCommands } from '../hll/hll-commands.js';
+import { sortCommands } from '../sort/sort-command.js';
+import { dumpRestoreCommands } from '../persistence/dump-restore.js';
+import { persistenceCommands } from '../persistence/persistence-commands.js';
+import { allStreamCommands } from '../stream/stream-registry.js';
 
 export function allCommands(): CommandSpec[] {
   return [
@@ -31,5 +38,12 @@ export function allCommands(): CommandSpec[] {
     ...setCommands,
     ...hashCommands,
     ...zsetCommands,
+    ...memoryCommands,
+    ...geoCommands,
+    ...hllCommands,
+    ...sortCommands,
+    ...dumpRestoreCommands,
+    ...persistenceCommands,
+    ...allStreamCommands,
   ];
 }

@@ -138,7 +138,7 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   mem('proto-max-bulk-len', '512mb', { min: 1024 * 1024 }),
   mem('client-query-buffer-limit', '1gb', { min: 1024 * 1024 }),
   { name: 'client-output-buffer-limit', type: 'obuf', default: 'normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60' },
-  mem('maxmemory-clients', '0', { percent: true, ...noEffect }),
+  mem('maxmemory-clients', '0', { percent: true }),
   int('tracking-table-max-keys', 1000000, 0, LLMAX),
   // ---- keyspace --------------------------------------------------------------
   { name: 'notify-keyspace-events', type: 'keyspace-events', default: '' },

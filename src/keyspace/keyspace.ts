@@ -12,9 +12,17 @@
  *    the whole scan is reported at least once (it can only move into the part
  *    not yet visited, or be visited again).
  * This costs ~50 bytes per key beyond the key and value strings.
+ *
+ * Memory model (src/memory/size-model.ts): each slot also records the
+ * modelled bytes of its key and value (`Keyspace.measure`), and `memBytes`
+ * is their sum, kept exact on insert, overwrite and delete; a value changed
+ * in place after `getForWrite` is re-measured when its command ends
+ * (`KeyspaceEvents.mutated` → `remeasure`). `shape` follows the capacity of
+ * the index Map and arrays (src/memory/table-shape.ts).
  */
 import { clock, now } from './clock.js';
 import type { Value } from './values.js';
+import { newTableShape, shapeAdded, shapeRemoved, type TableShape } from '../memory/table-shape.js';
 
 export interface KeyspaceEvents {
   /** A key was found logically expired and removed (lazily or actively). */
@@ -23,12 +31,24 @@ export interface KeyspaceEvents {
   beforeWrite: ((db: Keyspace, key: string, slot: number) => void) | null;
   /** Access metadata update on a read or write (LRU clock or LFU counter). */
   touch(meta: Uint32Array, slot: number): void;
+  /** Access metadata of a key just added (LFU starts new keys at a fixed counter); `touch` when absent. */
+  init?: (meta: Uint32Array, slot: number) => void;
+  /** A value is about to be changed in place (getForWrite): re-measure it after the command (memory model). */
+  mutated?: ((db: Keyspace, key: string) => void) | null;
   /** Set while a CLIENT NO-TOUCH client's command runs: lookups of existing keys leave their metadata alone. */
   noTouch?: boolean;
   /** A read lookup missed (keymiss notifications); null when nobody listens. */
   miss: ((db: Keyspace, key: string) => void) | null;
   /** A key was added to the database (new-key notifications); null when nobody listens. */
   created: ((db: Keyspace, key: string) => void) | null;
+  /**
+   * Deletion moved the key in the last slot into the hole at `toSlot`
+   * (snapshots iterate slots and must neither miss nor repeat it); null when
+   * nobody listens.
+   */
+  moved?: ((db: Keyspace, key: string, fromSlot: number, toSlot: number) => void) | null;
+  /** The whole database is about to be emptied (clear()); null when nobody listens. */
+  beforeClear?: ((db: Keyspace) => void) | null;
   /** When true, expired keys are hidden but not deleted (replicas). */
   lazyDeleteDisabled: boolean;
   stats: { hits: number; misses: number };
@@ -53,6 +73,14 @@ export class Keyspace {
   /** Dense list of slots that have an expiry. */
   private volatile = new Int32Array(16);
   private volCount = 0;
+  /** Modelled bytes of each slot's key and value (src/memory/size-model.ts). */
+  private sizes = new Float64Array(16);
+  /** Sum of `sizes` over the live slots. */
+  memBytes = 0;
+  /** Capacity of the index Map and slot arrays, as V8 grows them (memory model). */
+  shape: TableShape = newTableShape();
+  /** The memory model's size of one key and its value; installed by src/memory/size-model.ts. */
+  static measure: (key: string, value: Value) => number = () => 0;
   /** Bumped on every write to a key; used by WATCH and blocking wake-ups. */
   version = 0;
   /**
@@ -78,6 +106,10 @@ export class Keyspace {
   }
   get volatileCount(): number {
     return this.volCount;
+  }
+  /** Capacity of the volatile-slot index, in entries (memory model). */
+  get volatileCapacity(): number {
+    return this.volatile.length;
   }
 
   // ---- lookups -----------------------------------------------------------
@@ -127,7 +159,23 @@ export class Keyspace {
     if (slot < 0) return undefined;
     this.beforeWrite(key, slot);
     if (this.ev.noTouch !== true) this.ev.touch(this.meta, slot);
+    const m = this.ev.mutated;
+    if (m != null) m(this, key);
     return this.valAt[slot];
+  }
+
+  /** Re-measure a key's value after an in-place change (memory model). */
+  remeasure(key: string): void {
+    const slot = this.index.get(key);
+    if (slot === undefined) return;
+    const n = Keyspace.measure(key, this.valAt[slot]!);
+    this.memBytes += n - this.sizes[slot]!;
+    this.sizes[slot] = n;
+  }
+
+  /** The modelled bytes recorded for a slot's key and value. */
+  sizeOfSlot(slot: number): number {
+    return this.sizes[slot]!;
   }
 
   private beforeWrite(key: string, slot: number): void {
@@ -146,6 +194,9 @@ export class Keyspace {
     if (slot >= 0) {
       this.beforeWrite(key, slot);
       this.valAt[slot] = value;
+      const n = Keyspace.measure(key, value);
+      this.memBytes += n - this.sizes[slot]!;
+      this.sizes[slot] = n;
       if (!keepTtl && this.expireAt[slot] !== 0) this.clearExpiry(slot);
       this.ev.touch(this.meta, slot);
     } else {
@@ -158,16 +209,21 @@ export class Keyspace {
   private insert(key: string, value: Value): number {
     const slot = this.keyAt.length;
     this.version++;
+    shapeAdded(this.shape, slot);
     this.keyAt.push(key);
     this.valAt.push(value);
     if (slot >= this.expireAt.length) {
       this.expireAt = grow(this.expireAt, slot + 1);
       this.meta = grow(this.meta, slot + 1);
       this.volPos = grow(this.volPos, slot + 1);
+      this.sizes = grow(this.sizes, slot + 1);
     }
     this.expireAt[slot] = 0;
     this.volPos[slot] = -1;
-    this.ev.touch(this.meta, slot);
+    const n = Keyspace.measure(key, value);
+    this.sizes[slot] = n;
+    this.memBytes += n;
+    (this.ev.init ?? this.ev.touch)(this.meta, slot);
     this.index.set(key, slot);
     if (this.ev.created !== null) this.ev.created(this, key);
     return slot;
@@ -210,6 +266,7 @@ export class Keyspace {
   /** Remove every key. Returns how many there were. */
   clear(): number {
     const n = this.keyAt.length;
+    if (this.ev.beforeClear != null) this.ev.beforeClear(this);
     this.index = new Map();
     this.keyAt = [];
     this.valAt = [];
@@ -218,6 +275,9 @@ export class Keyspace {
     this.volPos = new Int32Array(16);
     this.volatile = new Int32Array(16);
     this.volCount = 0;
+    this.sizes = new Float64Array(16);
+    this.memBytes = 0;
+    this.shape = newTableShape();
     this.fieldExpiry = null;
     this.version++;
     return n;
@@ -225,7 +285,7 @@ export class Keyspace {
 
   /** Swap the whole contents with another database (SWAPDB). */
   swapWith(other: Keyspace): void {
-    const fields = ['index', 'keyAt', 'valAt', 'expireAt', 'meta', 'volPos', 'volatile', 'volCount', 'fieldExpiry'] as const;
+    const fields = ['index', 'keyAt', 'valAt', 'expireAt', 'meta', 'volPos', 'volatile', 'volCount', 'fieldExpiry', 'sizes', 'memBytes', 'shape'] as const;
     for (const f of fields) {
       const t = (this as any)[f];
       (this as any)[f] = (other as any)[f];
@@ -249,6 +309,16 @@ export class Keyspace {
   }
   slotOf(key: string): number {
     return this.index.get(key) ?? -1;
+  }
+
+  /**
+   * The dense per-slot arrays, for snapshots. Read only. clear() and
+   * swapWith() replace them wholesale (so arrays taken in a beforeClear hook
+   * stay frozen), and growth may replace the typed ones: take them again
+   * rather than keeping them across writes.
+   */
+  slotArrays(): { keys: readonly string[]; values: readonly Value[]; expires: Float64Array; meta: Uint32Array } {
+    return { keys: this.keyAt, values: this.valAt, expires: this.expireAt, meta: this.meta };
   }
 
   /** A random slot, or -1 when empty. Expired keys may be returned. */
@@ -339,11 +409,14 @@ export class Keyspace {
     this.volPos[lastSlot] = p;
     this.volPos[slot] = -1;
     this.expireAt[slot] = 0;
+    const cap = this.volatile.length;
+    if (cap > 64 && this.volCount < cap >>> 2) this.volatile = this.volatile.slice(0, cap >>> 1);
   }
 
   private removeSlot(slot: number): void {
     const key = this.keyAt[slot]!;
     if (this.expireAt[slot] !== 0) this.clearExpiry(slot);
+    this.memBytes -= this.sizes[slot]!;
     const last = this.keyAt.length - 1;
     if (slot !== last) {
       const movedKey = this.keyAt[last]!;
@@ -351,14 +424,28 @@ export class Keyspace {
       this.valAt[slot] = this.valAt[last]!;
       this.expireAt[slot] = this.expireAt[last]!;
       this.meta[slot] = this.meta[last]!;
+      this.sizes[slot] = this.sizes[last]!;
       const vp = this.volPos[last]!;
       this.volPos[slot] = vp;
       if (vp >= 0) this.volatile[vp] = slot;
       this.index.set(movedKey, slot);
+      if (this.ev.moved != null) this.ev.moved(this, movedKey, last, slot);
     }
     this.keyAt.pop();
     this.valAt.pop();
     this.index.delete(key);
+    shapeRemoved(this.shape, last);
+    // Give memory back when the slots are mostly unused (amortized O(1), as they grew).
+    const cap = this.meta.length;
+    if (cap > 64 && last < cap >>> 2) this.shrinkSlots(cap >>> 1);
+  }
+
+  private shrinkSlots(cap: number): void {
+    this.expireAt = this.expireAt.slice(0, cap);
+    this.meta = this.meta.slice(0, cap);
+    this.volPos = this.volPos.slice(0, cap);
+    this.sizes = this.sizes.slice(0, cap);
+    if (this.volatile.length > cap) this.volatile = this.volatile.slice(0, cap);
   }
 }
 

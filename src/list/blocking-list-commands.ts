@@ -16,7 +16,7 @@
 import type { CommandSpec } from '../commands/command-table.js';
 import type { Session } from '../server/session.js';
 import { Err } from '../errors.js';
-import { timeoutArg } from '../commands/args.js';
+import { readyValue, serveOrBlock, serveWhenReady } from '../server/blocking.js';
 import type { ListEnd } from './list-value.js';
 import { ListValue } from './list-value.js';
 import {
@@ -41,43 +41,23 @@ const cannotBlock = (s: Session): boolean => s.inExec || s.transport === null;
 /** Timeout reply of every blocking list command: RESP2 `*-1`, RESP3 `_`. */
 const timedOut = (s: Session): void => s.reply.nullArray();
 
-/**
- * The list at `key` if it holds data a blocked client can take now, else
- * null. Never throws: a key of another type keeps the client waiting.
- */
-function readyList(s: Session, key: string): ListValue | null {
-  const v = s.db.peek(key);
-  if (!(v instanceof ListValue) || v.size === 0) return null;
-  return s.db.getForWrite(key) as ListValue;
-}
-
 // ---------------------------------------------------------------------------
 // BLPOP / BRPOP
 
 function blockingPop(s: Session, argv: string[], end: ListEnd): void {
-  const timeout = timeoutArg(argv[argv.length - 1]!);
   const keys = argv.slice(1, -1);
-  const hit = firstNonEmpty(s, keys);
-  if (hit !== null) {
-    popOneWithKey(s, hit.key, hit.list, end);
-    return;
-  }
-  if (cannotBlock(s)) {
-    s.reply.nullArray();
-    return;
-  }
-  s.engine.blocking.blockOnKeys(
-    s,
+  serveOrBlock(s, {
+    timeout: argv[argv.length - 1]!,
     keys,
-    timeout,
-    (bs, key) => {
-      const l = readyList(bs, key);
-      if (l === null) return false;
-      popOneWithKey(bs, key, l, end);
-      return true;
+    serveNow: () => {
+      const hit = firstNonEmpty(s, keys);
+      if (hit !== null) popOneWithKey(s, hit.key, hit.list, end);
+      return hit !== null;
     },
-    timedOut,
-  );
+    serve: serveWhenReady(ListValue, (bs, key, l) => popOneWithKey(bs, key, l, end)),
+    onTimeout: timedOut,
+    cannotBlock,
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -88,7 +68,7 @@ function blockingPop(s: Session, argv: string[], end: ListEnd): void {
  * unblocks the client with WRONGTYPE and leaves the source untouched.
  */
 function serveMove(s: Session, src: string, dst: string, from: ListEnd, to: ListEnd, rewrite: string[]): boolean {
-  const sl = readyList(s, src);
+  const sl = readyValue(s, src, ListValue);
   if (sl === null) return false;
   if (src !== dst) {
     const dv = s.db.peek(dst);
@@ -104,18 +84,21 @@ function serveMove(s: Session, src: string, dst: string, from: ListEnd, to: List
 }
 
 function blmoveGeneric(s: Session, src: string, dst: string, from: ListEnd, to: ListEnd, timeoutText: string, rewrite: string[]): void {
-  const timeout = timeoutArg(timeoutText);
-  const sl = writeList(s, src);
-  if (sl !== undefined && sl.size > 0) {
-    moveElement(s, src, dst, from, to, sl);
-    s.rewriteAs(rewrite);
-    return;
-  }
-  if (cannotBlock(s)) {
-    s.reply.nullBulk();
-    return;
-  }
-  s.engine.blocking.blockOnKeys(s, [src], timeout, (bs) => serveMove(bs, src, dst, from, to, rewrite), timedOut);
+  serveOrBlock(s, {
+    timeout: timeoutText,
+    keys: [src],
+    serveNow: () => {
+      const sl = writeList(s, src);
+      if (sl === undefined || sl.size === 0) return false;
+      moveElement(s, src, dst, from, to, sl);
+      s.rewriteAs(rewrite);
+      return true;
+    },
+    serve: (bs) => serveMove(bs, src, dst, from, to, rewrite),
+    onTimeout: timedOut,
+    noWaitReply: (ns) => ns.reply.nullBulk(),
+    cannotBlock,
+  });
 }
 
 /** BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout */
@@ -136,28 +119,18 @@ function brpoplpush(s: Session, argv: string[]): void {
 /** BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count] */
 function blmpop(s: Session, argv: string[]): void {
   const a = parseMpop(argv, 2);
-  const timeout = timeoutArg(argv[1]!);
-  const hit = firstNonEmpty(s, a.keys);
-  if (hit !== null) {
-    popRangeWithKey(s, hit.key, hit.list, a.end, a.count);
-    return;
-  }
-  if (cannotBlock(s)) {
-    s.reply.nullArray();
-    return;
-  }
-  s.engine.blocking.blockOnKeys(
-    s,
-    a.keys,
-    timeout,
-    (bs, key) => {
-      const l = readyList(bs, key);
-      if (l === null) return false;
-      popRangeWithKey(bs, key, l, a.end, a.count);
-      return true;
+  serveOrBlock(s, {
+    timeout: argv[1]!,
+    keys: a.keys,
+    serveNow: () => {
+      const hit = firstNonEmpty(s, a.keys);
+      if (hit !== null) popRangeWithKey(s, hit.key, hit.list, a.end, a.count);
+      return hit !== null;
     },
-    timedOut,
-  );
+    serve: serveWhenReady(ListValue, (bs, key, l) => popRangeWithKey(bs, key, l, a.end, a.count)),
+    onTimeout: timedOut,
+    cannotBlock,
+  });
 }
 
 // ---------------------------------------------------------------------------

@@ -27,8 +27,12 @@ export interface Reply {
   setLen(n: number): void;
   /** RESP3 push; RESP2 array. */
   pushLen(n: number): void;
-  /** RESP3 double; RESP2 bulk string formatted as Redis does (%.17g, inf, -inf). */
-  double(d: number): void;
+  /**
+   * RESP3 double; RESP2 bulk string formatted as Redis does (%.17g, inf, -inf).
+   * `text`, when given, is the exact text to send instead (GEOPOS coordinates
+   * print like "%.17Lf", trimmed).
+   */
+  double(d: number, text?: string): void;
   /** RESP3 boolean; RESP2 integer 1/0. */
   bool(b: boolean): void;
   /** RESP3 verbatim string; RESP2 bulk. */

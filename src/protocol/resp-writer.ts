@@ -240,11 +240,11 @@ export class RespWriter implements Reply {
     if (this.resp === 3) this.ascii('>' + n + '\r\n');
     else this.header(ARRAY_HDR, '*', n);
   }
-  double(d: number): void {
+  double(d: number, text?: string): void {
     if (this.resp === 3) {
-      const s = Number.isNaN(d) ? 'nan' : formatDouble17g(d);
+      const s = text ?? (Number.isNaN(d) ? 'nan' : formatDouble17g(d));
       this.ascii(',' + s + '\r\n');
-    } else this.bulk(formatDouble17g(d));
+    } else this.bulk(text ?? formatDouble17g(d));
   }
   bool(b: boolean): void {
     if (this.resp === 3) this.ascii(b ? '#t\r\n' : '#f\r\n');

@@ -16,6 +16,7 @@
 import type { Session } from './session.js';
 import type { Engine } from './engine.js';
 import { clock } from '../keyspace/clock.js';
+import { timeoutArg } from '../commands/args.js';
 
 /** Offered `key` (the ready key, one of those blocked on), serve `s` or return false to keep waiting. */
 export type ServeFn = (s: Session, key: string) => boolean;
@@ -168,7 +169,7 @@ export class BlockingRegistry {
     }
     if (served) {
       this.remove(w);
-      if (e.dirty !== dirtyBefore && !s.preventPropagation && s.propagateAs !== null) e.propagate(w.db, s.propagateAs);
+      if (e.dirty > dirtyBefore && !s.preventPropagation && s.propagateAs !== null) e.propagate(w.db, s.propagateAs);
       const extra = s.alsoPropagate as { db: number; argv: string[] }[] | null;
       if (extra !== null) for (const p of extra) e.propagate(p.db, p.argv);
       s.alsoPropagate = null;
@@ -177,4 +178,62 @@ export class BlockingRegistry {
     if (s.dbIndex !== saveDb) s.select(saveDb);
     return served;
   }
+}
+
+// ---------------------------------------------------------------------------
+// The block-or-serve-now glue of the blocking commands
+
+/** One call of a blocking command, for `serveOrBlock`. */
+export interface BlockingCall {
+  /** The timeout argument as written (parsed with timeoutArg before anything else is looked at). */
+  timeout: string;
+  /** The keys to wait on. */
+  keys: string[];
+  /** Serves at once when some key has data (returns true); false when there is nothing to serve. May throw (WRONGTYPE, ...). */
+  serveNow: () => boolean;
+  /** Offered a ready key while blocked: serve it or return false (must not throw). */
+  serve: ServeFn;
+  /** The timeout reply. */
+  onTimeout: (s: Session) => void;
+  /** The reply when the client may not wait (default: the timeout reply). */
+  noWaitReply?: (s: Session) => void;
+  /** Clients that get the answer at once instead of waiting (default: inside MULTI/EXEC). */
+  cannotBlock?: (s: Session) => boolean;
+  kind?: 'list' | 'zset' | 'stream';
+}
+
+/**
+ * Parse the timeout, serve at once if there is data; else answer at once
+ * when the client may not wait (inside MULTI/EXEC), or block it on the keys.
+ */
+export function serveOrBlock(s: Session, c: BlockingCall): void {
+  const timeoutMs = timeoutArg(c.timeout);
+  if (c.serveNow()) return;
+  if (c.cannotBlock ? c.cannotBlock(s) : s.inExec) {
+    (c.noWaitReply ?? c.onTimeout)(s);
+    return;
+  }
+  s.engine.blocking.blockOnKeys(s, c.keys, timeoutMs, c.serve, c.onTimeout, c.kind);
+}
+
+/**
+ * The value at `key` if it is a `cls` holding data that a blocked client can
+ * take now (fetched for writing), else null. Never throws: a key of another
+ * type keeps the client waiting.
+ */
+export function readyValue<T extends { size: number }>(s: Session, key: string, cls: abstract new (...args: never[]) => T): T | null {
+  const v = s.db.peek(key);
+  if (!(v instanceof cls) || v.size === 0) return null;
+  const w = s.db.getForWrite(key);
+  return w instanceof cls ? w : null;
+}
+
+/** A ServeFn taking from a ready `cls` value with `take`. */
+export function serveWhenReady<T extends { size: number }>(cls: abstract new (...args: never[]) => T, take: (s: Session, key: string, v: T) => void): ServeFn {
+  return (s, key) => {
+    const v = readyValue(s, key, cls);
+    if (v === null) return false;
+    take(s, key, v);
+    return true;
+  };
 }

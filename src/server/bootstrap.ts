@@ -8,6 +8,7 @@ import { TcpServer } from './tcp-server.js';
 import { allCommands } from '../commands/registry.js';
 import { Logger } from './logger.js';
 import { trackMemory } from './info.js';
+import { installPersistence } from '../persistence/persistence.js';
 
 export interface RunningEngine {
   engine: Engine;
@@ -20,6 +21,7 @@ export interface RunningEngine {
 export function createEngine(config: ConfigStore, log?: Logger): Engine {
   const engine = new Engine(config, allCommands(), log);
   trackMemory(engine);
+  installPersistence(engine);
   return engine;
 }
 
@@ -37,6 +39,14 @@ export async function startEngine(config: ConfigStore, log?: Logger): Promise<Ru
   engine.start();
   const tcp = new TcpServer(engine);
   const port = await tcp.listen();
+  // Load the data set (dump.rdb or the AOF) while listening: clients get -LOADING meanwhile.
+  try {
+    await installPersistence(engine).loadAtStartup();
+  } catch (e) {
+    await tcp.close();
+    engine.stop();
+    throw e;
+  }
   let closed = false;
   const close = async (opts: { save?: boolean; force?: boolean } = {}) => {
     if (closed) return;

@@ -15,11 +15,35 @@ import type { ObufLimits } from '../config/config-store.js';
 const pendingFlush: Connection[] = [];
 let flushScheduled = false;
 
+/**
+ * Reply gate for `appendfsync always` (src/persistence): `barrier()` returns
+ * a promise when writes already executed are not yet durable; the replies
+ * produced so far are then held until it resolves (group commit: one
+ * barrier per event-loop turn for every client). null = nothing to wait for.
+ */
+export const replyGate: { barrier: (() => Promise<void> | null) | null } = { barrier: null };
+/** Batches of replies held by the gate, released in order. */
+let held: Promise<void> | null = null;
+let heldBatches = 0;
+
 function flushAll(): void {
   flushScheduled = false;
-  // Flushing may not add to the list (it only writes), so a plain loop is safe.
-  for (let i = 0; i < pendingFlush.length; i++) pendingFlush[i]!.flush();
-  pendingFlush.length = 0;
+  const wait = replyGate.barrier !== null ? replyGate.barrier() : null;
+  if (wait === null && heldBatches === 0) {
+    // Flushing may not add to the list (it only writes), so a plain loop is safe.
+    for (let i = 0; i < pendingFlush.length; i++) pendingFlush[i]!.flush();
+    pendingFlush.length = 0;
+    return;
+  }
+  // Take the replies produced so far; release them once durable and after earlier batches.
+  const conns = pendingFlush.splice(0);
+  const outs = conns.map((c) => c.takeOutput());
+  const after = wait === null ? held! : held === null ? wait : Promise.all([held, wait]).then(() => {});
+  heldBatches++;
+  held = after.then(() => {
+    for (let i = 0; i < conns.length; i++) conns[i]!.writeOutput(outs[i]!);
+    if (--heldBatches === 0) held = null;
+  });
 }
 
 export class Connection implements Transport {
@@ -134,9 +158,18 @@ export class Connection implements Transport {
   }
 
   flush(): void {
+    this.writeOutput(this.takeOutput());
+  }
+
+  /** The replies encoded so far (first half of flush, for the reply gate). */
+  takeOutput(): Buffer[] {
     this.queued = false;
+    return this.closed ? [] : this.writer.take();
+  }
+
+  /** Write replies taken by takeOutput (second half of flush). */
+  writeOutput(out: Buffer[]): void {
     if (this.closed) return;
-    const out = this.writer.take();
     if (out.length > 0) this.engine.stats.writesProcessed++;
     if (out.length === 1) {
       this.engine.stats.netOutputBytes += out[0]!.length;

@@ -14,8 +14,19 @@ import { recordCommandLatency } from './latency-histogram.js';
 const MULTI_PASSTHROUGH = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 const PUBSUB_ALLOWED = new Set(['subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
 
-/** Hook for memory eviction (issue #6): returns false when memory is still over the limit. */
-export const memoryGate = { freeMemoryIfNeeded: (_s: Session): boolean => true, enabled: false };
+/**
+ * Hooks of the memory module (src/memory): `enabled` while some engine has a
+ * maxmemory, then `freeMemoryIfNeeded` runs before every command (evicting
+ * as configured) and returns false when memory is still over the limit;
+ * `dirty` when values changed in place wait to be re-measured (`settle`,
+ * after the command).
+ */
+export const memoryGate = {
+  freeMemoryIfNeeded: (_s: Session): boolean => true,
+  enabled: false,
+  dirty: false,
+  settle: (): void => {},
+};
 /** Hook for replicas (READONLY) and persistence errors (MISCONF). */
 export const writeGate = { readonlyReplica: false, misconf: null as string | null };
 
@@ -96,7 +107,18 @@ export function dispatch(s: Session, argv: string[]): void {
     if (writeGate.readonlyReplica && cmd.isWrite && !s.inExec) return reject(s, Err.readonly, cmd);
     if (writeGate.misconf !== null && cmd.isWrite) return reject(s, writeGate.misconf, cmd);
   }
-  if (cmd.denyOom && memoryGate.enabled && !memoryGate.freeMemoryIfNeeded(s)) return reject(s, Err.oom, cmd);
+  // Redis refuses PING too while it cannot persist (so that monitoring notices).
+  if (writeGate.misconf !== null && name === 'ping' && !writeGate.readonlyReplica) return reject(s, writeGate.misconf, cmd);
+  if (memoryGate.enabled && !memoryGate.freeMemoryIfNeeded(s)) {
+    // Over maxmemory with nothing left to evict: denyoom commands are refused, and inside MULTI every
+    // command but EXEC/DISCARD/QUIT/RESET (queueing takes memory); an EXEC holding a denyoom command aborts.
+    if (cmd.denyOom || queueing) return reject(s, Err.oom, cmd);
+    if (name === 'exec' && s.multi !== null && s.multi.queue.some((q) => q.cmd.denyOom)) {
+      s.multi = null;
+      e.unwatchAll(s);
+      return reject(s, `EXECABORT Transaction discarded because of: ${Err.oom}`, cmd);
+    }
+  }
 
   if (queueing) {
     if (cmd.flags.includes('no_multi')) return reject(s, `ERR Command not allowed inside a transaction`, cmd);
@@ -139,6 +161,7 @@ export function call(s: Session, cmd: Command, argv: string[]): void {
     }
   }
   if (ev !== null) ev.noTouch = noTouchBefore;
+  if (memoryGate.dirty) memoryGate.settle();
   e.tracking.end(s, cmd, argv);
   const usec = (performance.now() - t0) * 1000;
   if (frozen === 0) clock.frozen = 0;
@@ -160,7 +183,7 @@ export function call(s: Session, cmd: Command, argv: string[]): void {
 
   if (e.monitors.size > 0 && !cmd.flags.includes('skip_monitor') && !cmd.flags.includes('admin')) feedMonitors(s, redacted(s, cmd, argv));
 
-  if (e.dirty !== dirtyBefore && !s.preventPropagation && e.propagators.length > 0) {
+  if (e.dirty > dirtyBefore && !s.preventPropagation && e.propagators.length > 0) {
     e.propagate(s.dbIndex, s.propagateAs ?? argv);
   }
   const extra = s.alsoPropagate as { db: number; argv: string[] }[] | null;

@@ -18,6 +18,15 @@ import { Tracking } from './tracking.js';
 
 export type Propagator = (db: number, argv: string[]) => void;
 
+/** The keyspace hooks several modules may listen to at once (see Engine.addKeyspaceHook). */
+export interface ComposableKeyspaceHooks {
+  beforeWrite: (db: Keyspace, key: string, slot: number) => void;
+  created: (db: Keyspace, key: string) => void;
+  moved: (db: Keyspace, key: string, fromSlot: number, toSlot: number) => void;
+  beforeClear: (db: Keyspace) => void;
+}
+type HookName = keyof ComposableKeyspaceHooks;
+
 /**
  * Extra steps of the active expiry cycle, registered by data-type modules
  * when they load (hash field TTLs: src/hash/field-expiry.ts). Each gets the
@@ -110,6 +119,10 @@ export class Engine {
   private lazyDeleteBeforePause = false;
   private cronLoops = 0;
   private readonly keyEvents: KeyspaceEvents;
+  /** Listeners of the composable keyspace hooks; the field in keyEvents is null while a list is empty. */
+  private readonly keyHooks: { [K in HookName]: ComposableKeyspaceHooks[K][] } = { beforeWrite: [], created: [], moved: [], beforeClear: [] };
+  /** The new-key notification listener (part of `created`), while 'n' is enabled. */
+  private notifyCreated: ComposableKeyspaceHooks['created'] | null = null;
   /** WATCH: "db\0key" → sessions watching it. */
   private readonly watchers = new Map<string, Set<Session>>();
   /** notify-keyspace-events parsed to a class set; empty = disabled. */
@@ -124,8 +137,8 @@ export class Engine {
   readonly cronHooks: (() => void)[] = [];
   /**
    * Called by FLUSHALL after the data set is emptied (persistence: Redis
-   * saves an RDB here when save points are configured; FLUSHALL then adds 1
-   * to dirty).
+   * saves an RDB here when save points are configured; FLUSHALL has already
+   * added 1 to dirty).
    */
   readonly flushAllHooks: (() => void)[] = [];
   /** Shutdown hooks (persistence flushes, listeners closing). */
@@ -169,6 +182,8 @@ export class Engine {
       beforeWrite: null,
       miss: null,
       created: null,
+      moved: null,
+      beforeClear: null,
       touch: touchLru,
       lazyDeleteDisabled: false,
       stats: this.stats.keyspace,
@@ -189,6 +204,29 @@ export class Engine {
   /** Hooks for persistence and eviction modules to intercept key writes and access. */
   get keyspaceEvents(): KeyspaceEvents {
     return this.keyEvents;
+  }
+
+  /**
+   * Listen to a keyspace hook alongside other listeners (snapshots, new-key
+   * notifications). Returns the function that removes the listener. With no
+   * listener the hook field stays null, so the hot path pays nothing.
+   */
+  addKeyspaceHook<K extends HookName>(name: K, fn: ComposableKeyspaceHooks[K]): () => void {
+    this.keyHooks[name].push(fn);
+    this.rebuildKeyspaceHook(name);
+    return () => {
+      const l = this.keyHooks[name];
+      const i = l.indexOf(fn);
+      if (i >= 0) l.splice(i, 1);
+      this.rebuildKeyspaceHook(name);
+    };
+  }
+
+  private rebuildKeyspaceHook(name: HookName): void {
+    const l: ((...a: any[]) => void)[] = this.keyHooks[name].slice();
+    if (name === 'created' && this.notifyCreated !== null) l.unshift(this.notifyCreated);
+    const fn = l.length === 0 ? null : l.length === 1 ? l[0]! : (...a: unknown[]) => { for (const f of l) f(...a); };
+    (this.keyEvents as unknown as Record<HookName, unknown>)[name] = fn;
   }
 
   start(): void {
@@ -318,11 +356,12 @@ export class Engine {
   private setNotifyFlags(v: string): void {
     const f = (this.notifyFlags = expandNotifyFlags(v));
     this.keyEvents.miss = f.includes('m') ? (db, key) => this.notify('m', 'keymiss', key, db.id) : null;
-    this.keyEvents.created = f.includes('n')
+    this.notifyCreated = f.includes('n')
       ? (db, key) => {
           if (!this.loading) this.notify('n', 'new', key, db.id);
         }
       : null;
+    this.rebuildKeyspaceHook('created');
   }
 
   /** Send a write to the AOF and replicas. */

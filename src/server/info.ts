@@ -13,6 +13,7 @@ import type { Engine } from './engine.js';
 import type { Command } from '../commands/command-table.js';
 import { clock } from '../keyspace/clock.js';
 import { commandHistogram } from './latency-histogram.js';
+import { installMemory, memoryOf, memoryReport } from '../memory/memory.js';
 
 export type InfoFields = Map<string, string | number>;
 export type InfoExtension = (e: Engine, fields: InfoFields) => void;
@@ -38,46 +39,22 @@ export function extendInfoSection(section: string, fn: InfoExtension): void {
 
 // ---- memory ---------------------------------------------------------------------
 
-interface MemoryTrack {
-  startup: number;
-  peak: number;
-}
-const memoryTrack = new WeakMap<Engine, MemoryTrack>();
-
 /**
- * used_memory: what the engine counts as its memory use (INFO, maxmemory).
- * For now the V8 heap in use plus memory held outside it (Buffers); issue #6
- * replaces this with a size model of the data set.
+ * used_memory: the size model of src/memory (keys, values, structure,
+ * clients, start-up tables), what maxmemory bounds. O(databases) to read.
  */
-export function usedMemory(_e: Engine): number {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.external;
+export function usedMemory(e: Engine): number {
+  return memoryOf(e).state.used();
 }
 
-function track(e: Engine): MemoryTrack {
-  let t = memoryTrack.get(e);
-  if (t === undefined) {
-    const used = usedMemory(e);
-    memoryTrack.set(e, (t = { startup: used, peak: used }));
-  }
-  return t;
-}
-
-/** Record the memory at start-up and keep used_memory_peak up to date from the cron. Called once per engine. */
+/** Install memory accounting and eviction on an engine (createEngine calls it once). */
 export function trackMemory(e: Engine): void {
-  track(e);
-  let n = 0;
-  e.cronHooks.push(() => {
-    // Every 100 ms or so (process.memoryUsage() is not free).
-    if (n++ % Math.max(1, Math.round(e.config.num('hz') / 10)) === 0) updateMemoryPeak(e);
-  });
+  installMemory(e);
 }
 
 /** Update and return the peak. */
 export function updateMemoryPeak(e: Engine, used = usedMemory(e)): number {
-  const t = track(e);
-  if (used > t.peak) t.peak = used;
-  return t.peak;
+  return memoryOf(e).state.updatePeak(used);
 }
 
 /** Redis's bytesToHuman: 895.38K, 1.23M, ... (two decimals), bytes below 1 KiB as "123B". */
@@ -173,26 +150,14 @@ function ratio(a: number, b: number): string {
 }
 
 function memorySection(e: Engine): InfoFields {
-  const m = process.memoryUsage();
-  const used = usedMemory(e);
-  const peak = updateMemoryPeak(e, used);
-  const startup = track(e).startup;
-  let clientsMem = 0;
-  for (const s of e.sessions.values()) {
-    if (s.transport !== null) clientsMem += s.transport.queryBufferBytes() + s.transport.outputBytes();
-  }
-  const overhead = Math.min(used, startup + clientsMem);
-  const dataset = used - overhead;
-  const allocated = used;
-  const active = Math.max(allocated, m.heapTotal + m.external);
-  const resident = Math.max(active, m.rss);
-  const maxmemory = e.config.num('maxmemory');
-  const total = os.totalmem();
+  const r = memoryReport(e);
+  const { used, peak, startup, overhead, dataset, allocated, active, resident, rss, maxmemory } = r;
+  const total = r.totalSystemMemory;
   return fields([
     ['used_memory', used],
     ['used_memory_human', bytesToHuman(used)],
-    ['used_memory_rss', m.rss],
-    ['used_memory_rss_human', bytesToHuman(m.rss)],
+    ['used_memory_rss', rss],
+    ['used_memory_rss_human', bytesToHuman(rss)],
     ['used_memory_peak', peak],
     ['used_memory_peak_human', bytesToHuman(peak)],
     ['used_memory_peak_perc', pct(used, peak)],
@@ -220,20 +185,20 @@ function memorySection(e: Engine): InfoFields {
     ['used_memory_scripts_human', '0B'],
     ['maxmemory', maxmemory],
     ['maxmemory_human', bytesToHuman(maxmemory)],
-    ['maxmemory_policy', e.config.str('maxmemory-policy')],
+    ['maxmemory_policy', r.policy],
     ['allocator_frag_ratio', ratio(active, allocated)],
     ['allocator_frag_bytes', active - allocated],
     ['allocator_rss_ratio', ratio(resident, active)],
     ['allocator_rss_bytes', resident - active],
-    ['rss_overhead_ratio', ratio(m.rss, resident)],
-    ['rss_overhead_bytes', m.rss - resident],
-    ['mem_fragmentation_ratio', ratio(m.rss, used)],
-    ['mem_fragmentation_bytes', m.rss - used],
-    ['mem_not_counted_for_evict', 0],
+    ['rss_overhead_ratio', ratio(rss, resident)],
+    ['rss_overhead_bytes', rss - resident],
+    ['mem_fragmentation_ratio', ratio(rss, used)],
+    ['mem_fragmentation_bytes', rss - used],
+    ['mem_not_counted_for_evict', r.notCounted],
     ['mem_replication_backlog', 0],
     ['mem_total_replication_buffers', 0],
     ['mem_clients_slaves', 0],
-    ['mem_clients_normal', clientsMem],
+    ['mem_clients_normal', r.clientsNormal],
     ['mem_cluster_links', 0],
     ['mem_aof_buffer', 0],
     ['mem_allocator', 'libc'],

@@ -282,130 +282,108 @@ export class Skiplist {
     return null;
   }
 
-  // ---- score ranges --------------------------------------------------------------
+  // ---- ranges --------------------------------------------------------------------
+  //
+  // Score and lex ranges share one walk, parameterized by the range kind's
+  // two end tests (module constants, so nothing is allocated per call).
+
+  /**
+   * Walk down from the head, advancing on each level while `advance(next, r)`;
+   * the last node reached (the head when none). With `record`, `update` gets
+   * the search path, ready for unlink.
+   */
+  private descend<R>(advance: (n: SkipNode, r: R) => boolean, r: R, record: boolean): SkipNode {
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let y = x.next[i]!;
+      while (y !== null && advance(y, r)) {
+        x = y;
+        y = x.next[i]!;
+      }
+      if (record) update[i] = x;
+    }
+    return x;
+  }
 
   /** Can some node be in the range? (cheap checks against the ends) */
-  inScoreRange(r: ScoreRange): boolean {
-    if (scoreRangeEmpty(r)) return false;
+  private inRange<R>(k: RangeKind<R>, r: R): boolean {
+    if (k.empty(r)) return false;
     const t = this.tail;
-    if (t === null || !scoreGteMin(t.score, r)) return false;
-    return scoreLteMax(this.head.next[0]!.score, r);
+    if (t === null || !k.gteMin(t, r)) return false;
+    return k.lteMax(this.head.next[0]!, r);
+  }
+
+  private firstInRange<R>(k: RangeKind<R>, r: R): SkipNode | null {
+    if (!this.inRange(k, r)) return null;
+    const f = this.descend(k.belowMin, r, false).next[0]!;
+    return f !== null && k.lteMax(f, r) ? f : null;
+  }
+
+  private lastInRange<R>(k: RangeKind<R>, r: R): SkipNode | null {
+    if (!this.inRange(k, r)) return null;
+    const x = this.descend(k.lteMax, r, false);
+    return x !== this.head && k.gteMin(x, r) ? x : null;
+  }
+
+  /** Unlink the nodes from the first one not below the range while they stay at most its max. */
+  private deleteRange<R>(k: RangeKind<R>, r: R, removed: (n: SkipNode) => void): number {
+    const x = this.descend(k.belowMin, r, true);
+    return this.unlinkRun(x.next[0]!, k.lteMax, r, removed);
+  }
+
+  /** Unlink `c` and its successors while `stay(node, r)`; `removed` sees each. `update` holds the path to `c`. */
+  private unlinkRun<R>(c: SkipNode | null, stay: (n: SkipNode, r: R) => boolean, r: R, removed: (n: SkipNode) => void): number {
+    let n = 0;
+    while (c !== null && stay(c, r)) {
+      const nx: SkipNode | null = c.next[0]!;
+      this.unlink(c);
+      removed(c);
+      n++;
+      c = nx;
+    }
+    return n;
+  }
+
+  /** Can some node have a score in the range? */
+  inScoreRange(r: ScoreRange): boolean {
+    return this.inRange(SCORE, r);
   }
 
   /** The first node with a score in the range, or null. */
   firstInScoreRange(r: ScoreRange): SkipNode | null {
-    if (!this.inScoreRange(r)) return null;
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let y = x.next[i]!;
-      while (y !== null && !scoreGteMin(y.score, r)) {
-        x = y;
-        y = x.next[i]!;
-      }
-    }
-    const f = x.next[0]!;
-    return f !== null && scoreLteMax(f.score, r) ? f : null;
+    return this.firstInRange(SCORE, r);
   }
 
   /** The last node with a score in the range, or null. */
   lastInScoreRange(r: ScoreRange): SkipNode | null {
-    if (!this.inScoreRange(r)) return null;
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let y = x.next[i]!;
-      while (y !== null && scoreLteMax(y.score, r)) {
-        x = y;
-        y = x.next[i]!;
-      }
-    }
-    return x !== this.head && scoreGteMin(x.score, r) ? x : null;
+    return this.lastInRange(SCORE, r);
   }
 
-  // ---- lex ranges ----------------------------------------------------------------
-
-  /** Can some node be in the range? (cheap checks against the ends) */
+  /** Can some node have a member in the range? */
   inLexRange(r: LexRange): boolean {
-    if (lexRangeEmpty(r)) return false;
-    const t = this.tail;
-    if (t === null || !lexGteMin(t.member, r)) return false;
-    return lexLteMax(this.head.next[0]!.member, r);
+    return this.inRange(LEX, r);
   }
 
   /** The first node with a member in the range (by a skiplist search), or null. */
   firstInLexRange(r: LexRange): SkipNode | null {
-    if (!this.inLexRange(r)) return null;
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let y = x.next[i]!;
-      while (y !== null && !lexGteMin(y.member, r)) {
-        x = y;
-        y = x.next[i]!;
-      }
-    }
-    const f = x.next[0]!;
-    return f !== null && lexLteMax(f.member, r) ? f : null;
+    return this.firstInRange(LEX, r);
   }
 
   /** The last node with a member in the range (by a skiplist search), or null. */
   lastInLexRange(r: LexRange): SkipNode | null {
-    if (!this.inLexRange(r)) return null;
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let y = x.next[i]!;
-      while (y !== null && lexLteMax(y.member, r)) {
-        x = y;
-        y = x.next[i]!;
-      }
-    }
-    return x !== this.head && lexGteMin(x.member, r) ? x : null;
+    return this.lastInRange(LEX, r);
   }
 
   // ---- range deletion ------------------------------------------------------------
 
   /** Delete every node with a score in the range; `removed` sees each. Returns the count. */
   deleteScoreRange(r: ScoreRange, removed: (n: SkipNode) => void): number {
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let y = x.next[i]!;
-      while (y !== null && !scoreGteMin(y.score, r)) {
-        x = y;
-        y = x.next[i]!;
-      }
-      update[i] = x;
-    }
-    let n = 0;
-    let c = x.next[0]!;
-    while (c !== null && scoreLteMax(c.score, r)) {
-      const nx = c.next[0]!;
-      this.unlink(c);
-      removed(c);
-      n++;
-      c = nx;
-    }
-    return n;
+    return this.deleteRange(SCORE, r, removed);
   }
 
   /** Delete the nodes from the first one in the lex range while members stay in it. Returns the count. */
   deleteLexRange(r: LexRange, removed: (n: SkipNode) => void): number {
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let y = x.next[i]!;
-      while (y !== null && !lexGteMin(y.member, r)) {
-        x = y;
-        y = x.next[i]!;
-      }
-      update[i] = x;
-    }
-    let n = 0;
-    let c = x.next[0]!;
-    while (c !== null && lexLteMax(c.member, r)) {
-      const nx = c.next[0]!;
-      this.unlink(c);
-      removed(c);
-      n++;
-      c = nx;
-    }
-    return n;
+    return this.deleteRange(LEX, r, removed);
   }
 
   /** Delete the nodes of 1-based ranks start..end (inclusive, in range). Returns the count. */
@@ -421,17 +399,30 @@ export class Skiplist {
       }
       update[i] = x;
     }
-    traversed++;
-    let n = 0;
-    let c = x.next[0]!;
-    while (c !== null && traversed <= end) {
-      const nx = c.next[0]!;
-      this.unlink(c);
-      removed(c);
-      n++;
-      traversed++;
-      c = nx;
-    }
-    return n;
+    // The run starts at rank traversed + 1 (= start) and ends at `end`.
+    return this.unlinkRun(x.next[0]!, (_n, left: { n: number }) => left.n-- > 0, { n: end - traversed }, removed);
   }
 }
+
+/** The end tests of one kind of range, on a node. */
+interface RangeKind<R> {
+  empty(r: R): boolean;
+  gteMin(n: SkipNode, r: R): boolean;
+  /** Sorts before the range's min (= !gteMin). */
+  belowMin(n: SkipNode, r: R): boolean;
+  lteMax(n: SkipNode, r: R): boolean;
+}
+
+const SCORE: RangeKind<ScoreRange> = {
+  empty: scoreRangeEmpty,
+  gteMin: (n, r) => scoreGteMin(n.score, r),
+  belowMin: (n, r) => !scoreGteMin(n.score, r),
+  lteMax: (n, r) => scoreLteMax(n.score, r),
+};
+
+const LEX: RangeKind<LexRange> = {
+  empty: lexRangeEmpty,
+  gteMin: (n, r) => lexGteMin(n.member, r),
+  belowMin: (n, r) => !lexGteMin(n.member, r),
+  lteMax: (n, r) => lexLteMax(n.member, r),
+};

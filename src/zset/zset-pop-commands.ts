@@ -18,7 +18,8 @@
 import type { CommandSpec } from '../commands/command-table.js';
 import type { Session } from '../server/session.js';
 import { CommandError, Err } from '../errors.js';
-import { is, longArg, timeoutArg } from '../commands/args.js';
+import { is, longArg } from '../commands/args.js';
+import { serveOrBlock, serveWhenReady } from '../server/blocking.js';
 import { ZsetValue } from './zset-value.js';
 import { deleteIfEmpty, numkeysIndexes, numkeysSpec, replyNestedPairs, replyScored, writeZset, zcmd, zkeySpec } from './zset-common.js';
 
@@ -139,13 +140,6 @@ function zmpop(s: Session, argv: string[]): void {
 /** Timeout reply: RESP2 `*-1`, RESP3 `_`. */
 const timedOut = (s: Session): void => s.reply.nullArray();
 
-/** The sorted set at `key` if a blocked client can take from it now, else null (never throws). */
-function readyZset(s: Session, key: string): ZsetValue | null {
-  const v = s.db.peek(key);
-  if (!(v instanceof ZsetValue) || v.size === 0) return null;
-  return s.db.getForWrite(key) as ZsetValue;
-}
-
 /** Pop one for BZPOPMIN/BZPOPMAX: reply [key, member, score], propagate ZPOPMIN/ZPOPMAX key. */
 function bzpopFrom(s: Session, key: string, z: ZsetValue, max: boolean): void {
   const { members, scores } = popFrom(s, key, z, max, 1);
@@ -158,58 +152,36 @@ function bzpopFrom(s: Session, key: string, z: ZsetValue, max: boolean): void {
 
 /** BZPOPMIN / BZPOPMAX key [key ...] timeout */
 function bzpop(s: Session, argv: string[], max: boolean): void {
-  const timeout = timeoutArg(argv[argv.length - 1]!);
   const keys = argv.slice(1, -1);
-  const hit = firstNonEmpty(s, keys);
-  if (hit !== null) {
-    bzpopFrom(s, hit.key, hit.z, max);
-    return;
-  }
-  if (s.inExec) {
-    s.reply.nullArray();
-    return;
-  }
-  s.engine.blocking.blockOnKeys(
-    s,
+  serveOrBlock(s, {
+    timeout: argv[argv.length - 1]!,
     keys,
-    timeout,
-    (bs, key) => {
-      const z = readyZset(bs, key);
-      if (z === null) return false;
-      bzpopFrom(bs, key, z, max);
-      return true;
+    serveNow: () => {
+      const hit = firstNonEmpty(s, keys);
+      if (hit !== null) bzpopFrom(s, hit.key, hit.z, max);
+      return hit !== null;
     },
-    timedOut,
-    'zset',
-  );
+    serve: serveWhenReady(ZsetValue, (bs, key, z) => bzpopFrom(bs, key, z, max)),
+    onTimeout: timedOut,
+    kind: 'zset',
+  });
 }
 
 /** BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count] */
 function bzmpop(s: Session, argv: string[]): void {
   const a = parseMpop(argv, 2);
-  const timeout = timeoutArg(argv[1]!);
-  const hit = firstNonEmpty(s, a.keys);
-  if (hit !== null) {
-    mpopFrom(s, hit.key, hit.z, a);
-    return;
-  }
-  if (s.inExec) {
-    s.reply.nullArray();
-    return;
-  }
-  s.engine.blocking.blockOnKeys(
-    s,
-    a.keys,
-    timeout,
-    (bs, key) => {
-      const z = readyZset(bs, key);
-      if (z === null) return false;
-      mpopFrom(bs, key, z, a);
-      return true;
+  serveOrBlock(s, {
+    timeout: argv[1]!,
+    keys: a.keys,
+    serveNow: () => {
+      const hit = firstNonEmpty(s, a.keys);
+      if (hit !== null) mpopFrom(s, hit.key, hit.z, a);
+      return hit !== null;
     },
-    timedOut,
-    'zset',
-  );
+    serve: serveWhenReady(ZsetValue, (bs, key, z) => mpopFrom(bs, key, z, a)),
+    onTimeout: timedOut,
+    kind: 'zset',
+  });
 }
 
 // ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Redis } from 'ioredis';
 import { startTestServer, RESP_TYPES, type TestServer } from '../helpers/server.js';
+import { NOT_INT, SYNTAX, WRONGTYPE, keyMaker, makeList as plantList, propagated as propagatedBy } from '../helpers/expect.js';
 
 let srv: TestServer;
 let c: Redis;
@@ -18,33 +19,12 @@ afterAll(async () => {
 });
 
 const B = (s: string): Buffer => Buffer.from(s, 'latin1');
-let seq = 0;
-const k = (name: string): string => `bits:${name}:${++seq}`;
+const k = keyMaker('bits');
 
-async function makeList(key: string): Promise<void> {
-  try {
-    await c.call('LPUSH', key, 'x');
-  } catch (e) {
-    if (!/unknown command/.test((e as Error).message)) throw e;
-    srv.engine.dbs[0]!.set(key, { kind: 'list' });
-  }
-}
+const makeList = (key: string): Promise<void> => plantList(srv, c, key);
 
-async function propagated(fn: () => Promise<unknown>): Promise<string[][]> {
-  const out: string[][] = [];
-  const p = (_db: number, argv: string[]) => void out.push([...argv]);
-  srv.engine.propagators.push(p);
-  try {
-    await fn();
-  } finally {
-    srv.engine.propagators.splice(srv.engine.propagators.indexOf(p), 1);
-  }
-  return out;
-}
+const propagated = (fn: () => Promise<unknown>): Promise<string[][]> => propagatedBy(srv, fn);
 
-const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
-const NOT_INT = 'ERR value is not an integer or out of range';
-const SYNTAX = 'ERR syntax error';
 const BAD_OFFSET = 'ERR bit offset is not an integer or out of range';
 
 describe('SETBIT / GETBIT', () => {

@@ -8,62 +8,32 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Redis } from 'ioredis';
 import { startTestServer, RESP_TYPES, type TestServer } from '../helpers/server.js';
+import { NOT_INT, SYNTAX, WRONGTYPE, err, keyEventLog, keyMaker, propagated as propagatedBy, sleep, sorted, type KeyEventLog } from '../helpers/expect.js';
 import { waitUntil } from '../helpers/raw-client.js';
 import { RawClient, type RespValue } from '../interop/harness.js';
 
 let srv: TestServer;
 let c: Redis;
-let sub: Redis;
-const events: string[] = [];
+let log: KeyEventLog;
 
 beforeAll(async () => {
   srv = await startTestServer({ 'notify-keyspace-events': 'KEA', 'enable-debug-command': 'yes' });
   c = srv.client({ enableReadyCheck: false });
-  sub = srv.client({ enableReadyCheck: false });
-  sub.on('pmessage', (_p: string, ch: string, m: string) => events.push(`${ch.replace(/^__keyevent@\d+__:/, '')} ${m}`));
-  await sub.psubscribe('__keyevent@*__:*');
+  log = await keyEventLog(srv, c, { allDbs: true });
 });
 afterAll(async () => {
   await srv.stop();
 });
 
-let seq = 0;
 /** A fresh key name per use, so tests never see each other's data. */
-const k = (name: string): string => `hash:${name}:${++seq}`;
+const k = keyMaker('hash');
 
-const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
-const SYNTAX = 'ERR syntax error';
-const NOT_INT = 'ERR value is not an integer or out of range';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const sorted = (a: unknown): string[] => [...(a as string[])].sort();
-
-/** Wait until every event published so far has arrived; return and forget them. */
-async function drain(): Promise<string[]> {
-  const marker = `marker-${Math.random()}`;
-  await c.publish('__keyevent@0__:~marker~', marker);
-  await waitUntil(() => events.some((e) => e.endsWith(marker)), 3000, 'marker');
-  return events.splice(0, events.length).filter((e) => !e.endsWith(marker));
-}
 
 /** Keyevent notifications (`event key`) fired while fn runs, nothing else. */
-async function eventsOf(fn: () => Promise<unknown>): Promise<string[]> {
-  await drain();
-  await fn();
-  return drain();
-}
+const eventsOf = (fn: () => Promise<unknown>): Promise<string[]> => log.during(fn);
 
 /** What the engine propagates (AOF / replicas) while fn runs. */
-async function propagated(fn: () => Promise<unknown>): Promise<string[][]> {
-  const out: string[][] = [];
-  const p = (_db: number, argv: string[]) => void out.push([...argv]);
-  srv.engine.propagators.push(p);
-  try {
-    await fn();
-  } finally {
-    srv.engine.propagators.splice(srv.engine.propagators.indexOf(p), 1);
-  }
-  return out;
-}
+const propagated = (fn: () => Promise<unknown>): Promise<string[][]> => propagatedBy(srv, fn);
 
 async function strKey(): Promise<string> {
   const key = k('str');
@@ -71,14 +41,6 @@ async function strKey(): Promise<string> {
   return key;
 }
 
-async function err(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error reply');
-}
 
 describe('HSET / HGET / HMGET / HMSET / HSETNX / HDEL / HEXISTS / HLEN / HSTRLEN', () => {
   it('sets and reads fields, counting only new ones', async () => {

@@ -9,6 +9,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Redis } from 'ioredis';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { WRONGTYPE, err, eventsDuring, keyMaker, rawClient, propagated as propagatedBy } from '../helpers/expect.js';
 import { RawClient, waitUntil } from '../helpers/raw-client.js';
 
 let srv: TestServer;
@@ -22,50 +23,18 @@ afterAll(async () => {
   await srv.stop();
 });
 
-let seq = 0;
-const k = (name: string): string => `blist:${name}:${++seq}`;
-const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
+const k = keyMaker('blist');
 
 const client = (): Redis => srv.client({ enableReadyCheck: false });
 const blocked = (): number => srv.engine.blocking.blockedCount;
 /** Wait until exactly n clients are blocked (so the order of blocking is known). */
 const untilBlocked = (n: number): Promise<void> => waitUntil(() => blocked() === n, 3000, `${n} blocked clients`);
 
-async function err(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error reply');
-}
-
 /** Capture what the engine propagates while `fn` runs. */
-async function propagated(fn: () => Promise<unknown>): Promise<string[][]> {
-  const out: string[][] = [];
-  const p = (_db: number, argv: string[]) => void out.push([...argv]);
-  srv.engine.propagators.push(p);
-  try {
-    await fn();
-  } finally {
-    srv.engine.propagators.splice(srv.engine.propagators.indexOf(p), 1);
-  }
-  return out;
-}
+const propagated = (fn: () => Promise<unknown>): Promise<string[][]> => propagatedBy(srv, fn);
 
 /** Keyevent notifications ("event key") produced while fn runs. */
-async function events(fn: () => Promise<unknown>): Promise<string[]> {
-  const sub = client();
-  const seen: string[] = [];
-  sub.on('pmessage', (_p: string, ch: string, m: string) => seen.push(`${ch.replace(/^__keyevent@0__:/, '')} ${m}`));
-  await sub.psubscribe('__keyevent@0__:*');
-  await fn();
-  const marker = `~marker~${Math.random()}`;
-  await c.publish('__keyevent@0__:~marker~', marker);
-  await waitUntil(() => seen.some((s) => s.endsWith(marker)), 3000, 'marker');
-  sub.disconnect();
-  return seen.filter((s) => !s.endsWith(marker));
-}
+const events = (fn: () => Promise<unknown>): Promise<string[]> => eventsDuring(srv, c, fn);
 
 describe('serving at once', () => {
   it('BLPOP/BRPOP take from the first non-empty key and propagate as LPOP/RPOP', async () => {
@@ -365,12 +334,7 @@ describe('timeouts', () => {
       [2, '*-1\r\n'],
       [3, '_\r\n'],
     ] as const) {
-      const r = await RawClient.connect(srv.port);
-      if (proto === 3) {
-        r.send('HELLO', '3');
-        await waitUntil(() => r.buf.includes('modules'), 3000, 'HELLO');
-        r.buf = '';
-      }
+      const r = await rawClient(srv, proto);
       for (const cmd of [
         ['BLPOP', k('t'), '0.02'],
         ['BLMOVE', k('t'), k('t'), 'LEFT', 'LEFT', '0.02'],

@@ -7,7 +7,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Redis } from 'ioredis';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { RawClient, waitUntil } from '../helpers/raw-client.js';
+import { NOT_INT, SYNTAX, WRONGTYPE, err, eventsDuring, keyMaker, rawClient, propagated as propagatedBy } from '../helpers/expect.js';
+import type { RawClient } from '../helpers/raw-client.js';
 
 let srv: TestServer;
 let c: Redis;
@@ -20,63 +21,21 @@ afterAll(async () => {
   await srv.stop();
 });
 
-let seq = 0;
 /** A fresh key name per use, so tests never see each other's data. */
-const k = (name: string): string => `list:${name}:${++seq}`;
+const k = keyMaker('list');
 
-const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
-const NOT_INT = 'ERR value is not an integer or out of range';
-const SYNTAX = 'ERR syntax error';
-
-async function err(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error reply');
-}
 
 const call = (...args: (string | number)[]) => c.call(...(args.map(String) as [string, ...string[]]));
 const range = (key: string) => c.lrange(key, 0, -1);
 
 /** Capture what the engine propagates (AOF / replicas) while `fn` runs. */
-async function propagated(fn: () => Promise<unknown>): Promise<string[][]> {
-  const out: string[][] = [];
-  const p = (_db: number, argv: string[]) => void out.push([...argv]);
-  srv.engine.propagators.push(p);
-  try {
-    await fn();
-  } finally {
-    srv.engine.propagators.splice(srv.engine.propagators.indexOf(p), 1);
-  }
-  return out;
-}
+const propagated = (fn: () => Promise<unknown>): Promise<string[][]> => propagatedBy(srv, fn);
 
 /** Keyspace events (keyevent channel only, as "event key") produced by fn. */
-async function events(fn: () => Promise<unknown>): Promise<string[]> {
-  const sub = srv.client({ enableReadyCheck: false });
-  const seen: string[] = [];
-  sub.on('pmessage', (_p: string, ch: string, m: string) => seen.push(`${ch.replace(/^__keyevent@0__:/, '')} ${m}`));
-  await sub.psubscribe('__keyevent@0__:*');
-  await fn();
-  const marker = `~marker~${Math.random()}`;
-  await c.publish('__keyevent@0__:~marker~', marker);
-  await waitUntil(() => seen.some((s) => s.endsWith(marker)), 3000, 'marker');
-  sub.disconnect();
-  return seen.filter((s) => !s.endsWith(marker));
-}
+const events = (fn: () => Promise<unknown>): Promise<string[]> => eventsDuring(srv, c, fn);
 
 /** A raw connection in the given protocol, for exact wire replies. */
-async function raw(proto: 2 | 3): Promise<RawClient> {
-  const r = await RawClient.connect(srv.port);
-  if (proto === 3) {
-    r.send('HELLO', '3');
-    await waitUntil(() => r.buf.includes('modules'), 3000, 'HELLO');
-    r.buf = '';
-  }
-  return r;
-}
+const raw = (proto: 2 | 3): Promise<RawClient> => rawClient(srv, proto);
 
 describe('LPUSH / RPUSH / LPUSHX / RPUSHX', () => {
   it('push at either end, variadic, returning the new length', async () => {

@@ -6,62 +6,33 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Redis } from 'ioredis';
 import { startTestServer, RESP_TYPES, type TestServer } from '../helpers/server.js';
+import { NOT_INT, SYNTAX, sorted, WRONGTYPE, keyEventLog, keyMaker, propagated as propagatedBy, type KeyEventLog } from '../helpers/expect.js';
 import { RawClient, waitUntil } from '../helpers/raw-client.js';
 
 let srv: TestServer;
 let c: Redis;
-let sub: Redis;
-const events: string[] = [];
+let log: KeyEventLog;
 
 beforeAll(async () => {
   srv = await startTestServer({ 'notify-keyspace-events': 'KEA', 'enable-debug-command': 'yes' });
   c = srv.client({ enableReadyCheck: false });
-  sub = srv.client({ enableReadyCheck: false });
-  sub.on('pmessage', (_p: string, ch: string, m: string) => events.push(`${ch.slice('__keyevent@0__:'.length)} ${m}`));
-  await sub.psubscribe('__keyevent@0__:*');
+  log = await keyEventLog(srv, c);
 });
 afterAll(async () => {
   await srv.stop();
 });
 
-let seq = 0;
 /** A fresh key name per use, so tests never see each other's data. */
-const k = (name: string): string => `set:${name}:${++seq}`;
+const k = keyMaker('set');
 
-const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
-const SYNTAX = 'ERR syntax error';
-const NOT_INT = 'ERR value is not an integer or out of range';
 const POSITIVE = 'ERR value is out of range, must be positive';
 
-const sorted = (a: unknown): string[] => [...(a as string[])].sort();
-
-/** Wait until every event published so far has arrived; return and forget them. */
-async function drain(): Promise<string[]> {
-  const marker = `marker-${Math.random()}`;
-  await c.publish('__keyevent@0__:~marker~', marker);
-  await waitUntil(() => events.some((e) => e.endsWith(marker)), 3000, 'marker');
-  return events.splice(0, events.length).filter((e) => !e.endsWith(marker));
-}
 
 /** Keyevent notifications (`event key`) fired while fn runs, nothing else. */
-async function eventsOf(fn: () => Promise<unknown>): Promise<string[]> {
-  await drain();
-  await fn();
-  return drain();
-}
+const eventsOf = (fn: () => Promise<unknown>): Promise<string[]> => log.during(fn);
 
 /** What the engine propagates (AOF / replicas) while fn runs. */
-async function propagated(fn: () => Promise<unknown>): Promise<string[][]> {
-  const out: string[][] = [];
-  const p = (_db: number, argv: string[]) => void out.push([...argv]);
-  srv.engine.propagators.push(p);
-  try {
-    await fn();
-  } finally {
-    srv.engine.propagators.splice(srv.engine.propagators.indexOf(p), 1);
-  }
-  return out;
-}
+const propagated = (fn: () => Promise<unknown>): Promise<string[][]> => propagatedBy(srv, fn);
 
 async function str(key: string): Promise<string> {
   await c.set(key, 'v');

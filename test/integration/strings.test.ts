@@ -5,6 +5,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Redis } from 'ioredis';
 import { startTestServer, RESP_TYPES, type TestServer } from '../helpers/server.js';
+import { NOT_INT, SYNTAX, WRONGTYPE, keyMaker, makeList as plantList, propagated as propagatedBy } from '../helpers/expect.js';
 
 let srv: TestServer;
 let c: Redis;
@@ -18,37 +19,15 @@ afterAll(async () => {
 });
 
 const B = (s: string): Buffer => Buffer.from(s, 'latin1');
-let seq = 0;
 /** A fresh key name per use, so tests never see each other's data. */
-const k = (name: string): string => `str:${name}:${++seq}`;
+const k = keyMaker('str');
 
 /** A key holding a non-string value (a list). */
-async function makeList(key: string): Promise<void> {
-  try {
-    await c.call('LPUSH', key, 'x');
-  } catch (e) {
-    if (!/unknown command/.test((e as Error).message)) throw e;
-    // List commands not available in this build: plant an aggregate directly.
-    srv.engine.dbs[0]!.set(key, { kind: 'list' });
-  }
-}
+const makeList = (key: string): Promise<void> => plantList(srv, c, key);
 
 /** Capture what the engine propagates (AOF / replicas) while `fn` runs. */
-async function propagated(fn: () => Promise<unknown>): Promise<string[][]> {
-  const out: string[][] = [];
-  const p = (_db: number, argv: string[]) => void out.push([...argv]);
-  srv.engine.propagators.push(p);
-  try {
-    await fn();
-  } finally {
-    srv.engine.propagators.splice(srv.engine.propagators.indexOf(p), 1);
-  }
-  return out;
-}
+const propagated = (fn: () => Promise<unknown>): Promise<string[][]> => propagatedBy(srv, fn);
 
-const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
-const NOT_INT = 'ERR value is not an integer or out of range';
-const SYNTAX = 'ERR syntax error';
 
 describe('GET / SET', () => {
   it('round-trips binary values (every byte value, NUL and 0xff)', async () => {

@@ -8,8 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { WRONGTYPE, err, eventsDuring, keyMaker, propagated as propagatedBy, wireText } from '../helpers/expect.js';
 import { waitUntil } from '../helpers/raw-client.js';
-import { RawClient, type RespValue } from '../interop/harness.js';
+import { RawClient } from '../interop/harness.js';
 
 let srv: TestServer;
 let c: Redis;
@@ -29,45 +30,10 @@ afterAll(async () => {
   await srv.stop();
 });
 
-let seq = 0;
-const k = (name: string): string => `zset:${name}:${++seq}`;
-const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
+const k = keyMaker('zset');
 const client = (): Redis => srv.client({ enableReadyCheck: false });
 
-async function err(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error reply');
-}
-
-/** Compact wire rendering: $bulk $nil :int ,double _ *nil [a b] -ERR... +OK */
-function fmt(v: RespValue): string {
-  switch (v.type) {
-    case 'simple':
-      return '+' + v.value;
-    case 'error':
-      return '-' + v.value;
-    case 'integer':
-      return ':' + v.value;
-    case 'bulk':
-      return '$' + v.value;
-    case 'null-bulk':
-      return '$nil';
-    case 'null-array':
-      return '*nil';
-    case 'null':
-      return '_';
-    case 'double':
-      return ',' + v.value;
-    case 'array':
-      return '[' + v.value.map(fmt).join(' ') + ']';
-    default:
-      return JSON.stringify(v);
-  }
-}
+const fmt = wireText;
 
 /** Run a command on the RESP2 and the RESP3 wire clients, returning both renderings. */
 async function wire(...argv: string[]): Promise<{ r2: string; r3: string }> {
@@ -77,31 +43,10 @@ async function wire(...argv: string[]): Promise<{ r2: string; r3: string }> {
 }
 
 /** Capture what the engine propagates while `fn` runs. */
-async function propagated(fn: () => Promise<unknown>): Promise<string[][]> {
-  const out: string[][] = [];
-  const p = (_db: number, argv: string[]) => void out.push([...argv]);
-  srv.engine.propagators.push(p);
-  try {
-    await fn();
-  } finally {
-    srv.engine.propagators.splice(srv.engine.propagators.indexOf(p), 1);
-  }
-  return out;
-}
+const propagated = (fn: () => Promise<unknown>): Promise<string[][]> => propagatedBy(srv, fn);
 
 /** Keyevent notifications ("event key") produced while fn runs. */
-async function events(fn: () => Promise<unknown>): Promise<string[]> {
-  const sub = client();
-  const seen: string[] = [];
-  sub.on('pmessage', (_p: string, ch: string, m: string) => seen.push(`${ch.replace(/^__keyevent@0__:/, '')} ${m}`));
-  await sub.psubscribe('__keyevent@0__:*');
-  await fn();
-  const marker = `~marker~${Math.random()}`;
-  await c.publish('__keyevent@0__:~marker~', marker);
-  await waitUntil(() => seen.some((s) => s.endsWith(marker)), 3000, 'marker');
-  sub.disconnect();
-  return seen.filter((s) => !s.endsWith(marker));
-}
+const events = (fn: () => Promise<unknown>): Promise<string[]> => eventsDuring(srv, c, fn);
 
 const blocked = (): number => srv.engine.blocking.blockedCount;
 const untilBlocked = (n: number): Promise<void> => waitUntil(() => blocked() === n, 3000, `${n} blocked clients`);

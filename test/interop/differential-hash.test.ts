@@ -20,17 +20,13 @@
  * reference server does not have them. Neither is HSCAN NOVALUES (7.4).
  *
  * Needs `npm run build` and redis-server on PATH. Knobs: DIFF_SEED (replay),
- * DIFF_ROUNDS (default 4), DIFF_STEPS (commands per round, default 600).
+ * DIFF_ROUNDS (default 4), DIFF_STEPS (commands per round, default 600), DIFF_TAIL (history shown, default 25).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Prng } from './command-gen.js';
-import { RawClient, startCacheside, startRedis, type RespValue, type ServerHandle } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { Prng, bulkItems, diffSeed, envInt, fmtReply, runRounds, useServerPair } from './diff-kit.js';
+import type { RawClient, RespValue } from './harness.js';
 
-const envInt = (name: string, dflt: number): number => {
-  const v = process.env[name];
-  return v === undefined || v === '' ? dflt : Number(v);
-};
-const SEED = envInt('DIFF_SEED', Math.floor(Math.random() * 2 ** 32));
+const SEED = diffSeed();
 const ROUNDS = envInt('DIFF_ROUNDS', 4);
 const STEPS = envInt('DIFF_STEPS', 600);
 
@@ -140,38 +136,7 @@ class Gen {
   }
 }
 
-/** An exact rendering of a reply that keeps the wire types apart. */
-function fmtReply(v: RespValue): string {
-  switch (v.type) {
-    case 'simple':
-      return '+' + v.value;
-    case 'error':
-      return '-' + v.value;
-    case 'integer':
-      return ':' + v.value.toString();
-    case 'bulk':
-      return '$' + JSON.stringify(v.value);
-    case 'null-bulk':
-      return '$nil';
-    case 'null-array':
-      return '*nil';
-    case 'null':
-      return '_';
-    case 'array':
-      return '*[' + v.value.map(fmtReply).join(', ') + ']';
-    case 'set':
-      return '~[' + v.value.map(fmtReply).join(', ') + ']';
-    case 'map':
-      return '%{' + v.value.map(([k, x]) => `${fmtReply(k)}: ${fmtReply(x)}`).join(', ') + '}';
-    default:
-      return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
-  }
-}
-
-const fmt = (argv: string[]): string => argv.map((a) => JSON.stringify(a)).join(' ');
 const str = (v: RespValue | undefined): string | null => (v !== undefined && v.type === 'bulk' ? v.value : null);
-const bulkItems = (v: RespValue): string[] | null =>
-  v.type === 'array' && v.value.every((x) => x.type === 'bulk') ? v.value.map((x) => (x as { value: string }).value) : null;
 
 /** HGETALL as [field, value] pairs, from a RESP2 flat array or a RESP3 map; null if neither. */
 function pairsOf(v: RespValue): [string, string][] | null {
@@ -193,98 +158,65 @@ function pairsOf(v: RespValue): [string, string][] | null {
 const pairKey = ([f, v]: [string, string]): string => JSON.stringify([f, v]);
 
 describe('differential: hashes, cacheside vs redis-server 7.0', () => {
-  let redis: ServerHandle | undefined;
-  let cs: ServerHandle | undefined;
-
-  beforeAll(async () => {
-    [redis, cs] = await Promise.all([
-      startRedis(['--enable-debug-command', 'yes']),
-      startCacheside(['--enable-debug-command', 'yes']),
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([redis?.stop(), cs?.stop()]);
-  });
+  const servers = useServerPair();
 
   it(`random hash commands get the same replies (seed ${SEED})`, async () => {
-    console.log(`differential-hash: seed ${SEED} (replay with DIFF_SEED=${SEED}), ${ROUNDS} rounds x ${STEPS} commands`);
-    const a = await RawClient.connect(redis!.port, { timeoutMs: 10_000 });
-    const b = await RawClient.connect(cs!.port, { timeoutMs: 10_000 });
     const gen = new Gen(new Prng(SEED));
-    const history: string[] = [];
-    const counts = new Map<string, number>();
-    const fail = (why: string, argv: string[], x: RespValue, y: RespValue): never => {
-      throw new Error(
-        `seed ${SEED}: ${why}\n  command:      ${fmt(argv)}\n  redis-server: ${fmtReply(x)}\n  cacheside:    ${fmtReply(y)}\n` +
-          `last commands:\n${history.slice(-25).map((h) => '  ' + h).join('\n')}`,
-      );
-    };
-    try {
-      for (let round = 0; round < ROUNDS; round++) {
-        const resp = round % 2 === 0 ? '2' : '3';
-        for (const c of [a, b]) {
-          await c.send('HELLO', resp);
-          await c.send('FLUSHALL');
-          await c.send('CONFIG', 'SET', 'hash-max-listpack-entries', '512');
-          await c.send('CONFIG', 'SET', 'hash-max-listpack-value', '64');
+    const counts = await runRounds({
+      name: 'differential-hash',
+      file: 'differential-hash.test.ts',
+      seed: SEED,
+      rounds: ROUNDS,
+      steps: STEPS,
+      servers,
+      setup: [
+        ['CONFIG', 'SET', 'hash-max-listpack-entries', '512'],
+        ['CONFIG', 'SET', 'hash-max-listpack-value', '64'],
+      ],
+      next: () => gen.next(),
+      async check({ argv, mode }, { a, b, resp, record, fail }) {
+        if (mode === 'hscan') {
+          const [x, y] = await Promise.all([fullScan(a, argv), fullScan(b, argv)]);
+          record(argv, x, ' (full iteration)');
+          if (fmtReply(x) !== fmtReply(y)) fail('HSCAN iterations differ', argv, x, y);
+          return;
         }
-        history.length = 0;
-        history.push(`HELLO ${resp}`);
-        for (let i = 0; i < STEPS; i++) {
-          const { argv, mode } = gen.next();
-          const name = argv[0]!.toLowerCase();
-          counts.set(name, (counts.get(name) ?? 0) + 1);
-          if (mode === 'hscan') {
-            const [x, y] = await Promise.all([fullScan(a, argv), fullScan(b, argv)]);
-            history.push(`${fmt(argv)} (full iteration) -> ${fmtReply(x).slice(0, 300)}`);
-            if (fmtReply(x) !== fmtReply(y)) fail('HSCAN iterations differ', argv, x, y);
-            continue;
-          }
-          // The hash's content (both servers hold the same data) for validity checks.
-          let before: [string, string][] | null = null;
-          if (mode === 'hrandfield') {
-            const all = await a.send('HGETALL', argv[1]!);
-            before = pairsOf(all) ?? [];
-          }
-          // A listpack keeps insertion order: then the order must match too.
-          let ordered = false;
-          if (mode === 'multiset' || mode === 'pairs') {
-            const enc = await a.send('OBJECT', 'ENCODING', argv[1]!);
-            ordered = enc.type === 'bulk' && enc.value === 'listpack';
-          }
-          const [x, y] = await Promise.all([a.send(...argv), b.send(...argv)]);
-          history.push(`${fmt(argv)} -> ${fmtReply(x).slice(0, 300)}`);
-          const fx = fmtReply(x);
-          const fy = fmtReply(y);
-          if (mode === 'exact' || ordered) {
-            if (fx !== fy) fail(ordered ? 'replies differ (listpack order)' : 'replies differ', argv, x, y);
-          } else if (mode === 'multiset') {
-            const ix = bulkItems(x);
-            const iy = bulkItems(y);
-            if (x.type !== y.type || (ix === null) !== (iy === null)) fail('reply types differ', argv, x, y);
-            if (ix === null ? fx !== fy : [...ix].sort().join('\n') !== [...iy!].sort().join('\n')) fail('replies differ (as multisets)', argv, x, y);
-          } else if (mode === 'pairs') {
-            const px = pairsOf(x);
-            const py = pairsOf(y);
-            if (x.type !== y.type || (px === null) !== (py === null)) fail('reply types differ', argv, x, y);
-            if (px === null ? fx !== fy : px.map(pairKey).sort().join('\n') !== py!.map(pairKey).sort().join('\n')) {
-              fail('replies differ (as sets of pairs)', argv, x, y);
-            }
-          } else {
-            const why = checkRandField(argv, before!, x, y, resp === '3');
-            if (why !== null) fail(why, argv, x, y);
-          }
+        // The hash's content (both servers hold the same data) for validity checks.
+        let before: [string, string][] | null = null;
+        if (mode === 'hrandfield') {
+          const all = await a.send('HGETALL', argv[1]!);
+          before = pairsOf(all) ?? [];
         }
-        // The data sets must be identical at the end of every round.
-        const dx = await a.send('DEBUG', 'DIGEST');
-        const dy = await b.send('DEBUG', 'DIGEST');
-        if (fmtReply(dx) !== fmtReply(dy)) fail('data sets differ at the end of the round', ['DEBUG', 'DIGEST'], dx, dy);
-      }
-    } finally {
-      await a.close();
-      await b.close();
-    }
-    console.log(`differential-hash: ${[...counts.values()].reduce((s, n) => s + n, 0)} commands compared: ${[...counts].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+        // A listpack keeps insertion order: then the order must match too.
+        let ordered = false;
+        if (mode === 'multiset' || mode === 'pairs') {
+          const enc = await a.send('OBJECT', 'ENCODING', argv[1]!);
+          ordered = enc.type === 'bulk' && enc.value === 'listpack';
+        }
+        const [x, y] = await Promise.all([a.send(...argv), b.send(...argv)]);
+        record(argv, x);
+        const fx = fmtReply(x);
+        const fy = fmtReply(y);
+        if (mode === 'exact' || ordered) {
+          if (fx !== fy) fail(ordered ? 'replies differ (listpack order)' : 'replies differ', argv, x, y);
+        } else if (mode === 'multiset') {
+          const ix = bulkItems(x);
+          const iy = bulkItems(y);
+          if (x.type !== y.type || (ix === null) !== (iy === null)) fail('reply types differ', argv, x, y);
+          if (ix === null ? fx !== fy : [...ix].sort().join('\n') !== [...iy!].sort().join('\n')) fail('replies differ (as multisets)', argv, x, y);
+        } else if (mode === 'pairs') {
+          const px = pairsOf(x);
+          const py = pairsOf(y);
+          if (x.type !== y.type || (px === null) !== (py === null)) fail('reply types differ', argv, x, y);
+          if (px === null ? fx !== fy : px.map(pairKey).sort().join('\n') !== py!.map(pairKey).sort().join('\n')) {
+            fail('replies differ (as sets of pairs)', argv, x, y);
+          }
+        } else {
+          const why = checkRandField(argv, before!, x, y, resp === '3');
+          if (why !== null) fail(why, argv, x, y);
+        }
+      },
+    });
     expect(counts.size).toBeGreaterThan(15);
   });
 });

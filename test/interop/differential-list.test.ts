@@ -13,66 +13,16 @@
  * and at the end of this file (several clients, same order on both servers).
  *
  * Needs `npm run build` and redis-server on PATH (bash test/interop/ensure-redis.sh).
- * Knobs: DIFF_SEED=<n> replays a run (the seed is printed), DIFF_ROUNDS, DIFF_STEPS.
+ * Knobs: DIFF_SEED=<n> replays a run (the seed is printed), DIFF_ROUNDS, DIFF_STEPS, DIFF_TAIL (history shown, default 15).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawClient, startCacheside, startRedis, type RespValue, type ServerHandle } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { diffSeed, envInt, fmtReply as fmt, historyTail, jsonArgv, mismatchMessage, mulberry32, useServerPair } from './diff-kit.js';
+import { RawClient, type RespValue } from './harness.js';
 
-const envInt = (name: string, dflt: number): number => {
-  const v = process.env[name];
-  return v === undefined || v === '' ? dflt : Number(v);
-};
-const SEED = envInt('DIFF_SEED', Math.floor(Math.random() * 2 ** 32));
+const SEED = diffSeed();
 const ROUNDS = envInt('DIFF_ROUNDS', 4);
 const STEPS = envInt('DIFF_STEPS', 1500);
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Exact rendering of a reply that keeps the wire types apart. */
-function fmt(v: RespValue): string {
-  switch (v.type) {
-    case 'simple':
-      return '+' + v.value;
-    case 'error':
-    case 'blob-error':
-      return '-' + v.value;
-    case 'integer':
-      return ':' + v.value.toString();
-    case 'bulk':
-      return '$' + JSON.stringify(v.value);
-    case 'null-bulk':
-      return '$nil';
-    case 'null-array':
-      return '*nil';
-    case 'null':
-      return '_';
-    case 'boolean':
-      return v.value ? '#t' : '#f';
-    case 'double':
-    case 'bignum':
-      return ',' + v.value;
-    case 'verbatim':
-      return '=' + JSON.stringify(v.value);
-    case 'array':
-    case 'set':
-    case 'push':
-      return (v.type === 'array' ? '*' : v.type === 'set' ? '~' : '>') + '[' + v.value.map(fmt).join(', ') + ']';
-    case 'map':
-      return '%{' + v.value.map(([k, x]) => `${fmt(k)}: ${fmt(x)}`).join(', ') + '}';
-    case 'attribute':
-      return fmt(v.value);
-  }
-}
+const TAIL = historyTail(15);
 
 // ---------------------------------------------------------------------------
 // Command generator
@@ -205,18 +155,7 @@ function mayBlock(argv: string[]): boolean {
 
 // ---------------------------------------------------------------------------
 
-let redis: ServerHandle;
-let cs: ServerHandle;
-
-beforeAll(async () => {
-  [redis, cs] = await Promise.all([
-    startRedis(['--enable-debug-command', 'yes']),
-    startCacheside(['--enable-debug-command', 'yes']),
-  ]);
-});
-afterAll(async () => {
-  await Promise.all([redis?.stop(), cs?.stop()]);
-});
+const servers = useServerPair();
 
 async function both(a: RawClient, b: RawClient, argv: string[]): Promise<[string, string]> {
   const [x, y] = await Promise.all([a.send(...argv), b.send(...argv)]);
@@ -228,12 +167,12 @@ const KEYS = ['l1', 'l2', 'l3', 'l4', 'str', 'missing'];
 describe(`list differential vs redis-server (DIFF_SEED=${SEED})`, () => {
   it('random list commands give identical replies and data', async () => {
     console.log(`differential-list: DIFF_SEED=${SEED}`);
-    const g = new Gen(prng(SEED));
-    const a = await RawClient.connect(redis.port);
-    const b = await RawClient.connect(cs.port);
+    const g = new Gen(mulberry32(SEED));
+    const a = await RawClient.connect(servers.redis.port);
+    const b = await RawClient.connect(servers.cs.port);
     // Keyspace events of both servers, compared after every round.
     await both(a, b, ['CONFIG', 'SET', 'notify-keyspace-events', 'KEA']);
-    const subs = await Promise.all([RawClient.connect(redis.port), RawClient.connect(cs.port)]);
+    const subs = await Promise.all([RawClient.connect(servers.redis.port), RawClient.connect(servers.cs.port)]);
     for (const sub of subs) await sub.send('PSUBSCRIBE', '__key*');
     const drainEvents = async (sub: RawClient): Promise<string[]> => {
       const out: string[] = [];
@@ -250,13 +189,12 @@ describe(`list differential vs redis-server (DIFF_SEED=${SEED})`, () => {
     try {
       const history: string[] = [];
       const check = (argv: string[], ra: string, rb: string) => {
-        history.push(`${JSON.stringify(argv)} -> ${ra}`);
         if (ra !== rb) {
           throw new Error(
-            `mismatch (DIFF_SEED=${SEED}) after:\n  ${history.slice(-15).join('\n  ')}\n` +
-              `command: ${JSON.stringify(argv)}\n  redis:     ${ra}\n  cacheside: ${rb}`,
+            mismatchMessage({ seed: SEED, header: `mismatch (DIFF_SEED=${SEED})`, why: 'replies differ', command: jsonArgv(argv), redis: ra, cacheside: rb, history, tail: TAIL, file: 'differential-list.test.ts' }),
           );
         }
+        history.push(`${jsonArgv(argv)} -> ${ra}`);
       };
       for (let round = 0; round < ROUNDS; round++) {
         const resp = round % 2 === 0 ? '2' : '3';
@@ -303,7 +241,7 @@ describe(`list differential vs redis-server (DIFF_SEED=${SEED})`, () => {
   it('several blocked clients are served in the same order, with the same replies', async () => {
     for (const resp of ['2', '3']) {
       const results: string[][] = [];
-      for (const srv of [redis, cs]) {
+      for (const srv of [servers.redis, servers.cs]) {
         const ctl = await RawClient.connect(srv.port);
         await ctl.send('FLUSHALL');
         const waiters = await Promise.all([0, 1, 2, 3, 4].map(() => RawClient.connect(srv.port)));

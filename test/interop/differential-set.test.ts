@@ -15,17 +15,13 @@
  *  - SSCAN by the union of a full iteration.
  *
  * Needs `npm run build` and redis-server on PATH. Knobs: DIFF_SEED (replay),
- * DIFF_ROUNDS (default 4), DIFF_STEPS (commands per round, default 600).
+ * DIFF_ROUNDS (default 4), DIFF_STEPS (commands per round, default 600), DIFF_TAIL (history shown, default 25).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Prng } from './command-gen.js';
-import { RawClient, startCacheside, startRedis, type RespValue, type ServerHandle } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { Prng, bulkItems, diffSeed, envInt, fmtReply, runRounds, useServerPair } from './diff-kit.js';
+import type { RawClient, RespValue } from './harness.js';
 
-const envInt = (name: string, dflt: number): number => {
-  const v = process.env[name];
-  return v === undefined || v === '' ? dflt : Number(v);
-};
-const SEED = envInt('DIFF_SEED', Math.floor(Math.random() * 2 ** 32));
+const SEED = diffSeed();
 const ROUNDS = envInt('DIFF_ROUNDS', 4);
 const STEPS = envInt('DIFF_STEPS', 600);
 
@@ -114,121 +110,51 @@ class Gen {
   }
 }
 
-/** An exact rendering of a reply that keeps the wire types apart. */
-function fmtReply(v: RespValue): string {
-  switch (v.type) {
-    case 'simple':
-      return '+' + v.value;
-    case 'error':
-      return '-' + v.value;
-    case 'integer':
-      return ':' + v.value.toString();
-    case 'bulk':
-      return '$' + JSON.stringify(v.value);
-    case 'null-bulk':
-      return '$nil';
-    case 'null-array':
-      return '*nil';
-    case 'null':
-      return '_';
-    case 'array':
-      return '*[' + v.value.map(fmtReply).join(', ') + ']';
-    case 'set':
-      return '~[' + v.value.map(fmtReply).join(', ') + ']';
-    case 'map':
-      return '%{' + v.value.map(([k, x]) => `${fmtReply(k)}: ${fmtReply(x)}`).join(', ') + '}';
-    default:
-      return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
-  }
-}
-
-const fmt = (argv: string[]): string => argv.map((a) => JSON.stringify(a)).join(' ');
-const bulkItems = (v: RespValue): string[] | null =>
-  (v.type === 'array' || v.type === 'set') && v.value.every((x) => x.type === 'bulk')
-    ? v.value.map((x) => (x as { value: string }).value)
-    : null;
-
 describe('differential: sets, cacheside vs redis-server 7.0', () => {
-  let redis: ServerHandle | undefined;
-  let cs: ServerHandle | undefined;
-
-  beforeAll(async () => {
-    [redis, cs] = await Promise.all([
-      startRedis(['--enable-debug-command', 'yes']),
-      startCacheside(['--enable-debug-command', 'yes']),
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([redis?.stop(), cs?.stop()]);
-  });
+  const servers = useServerPair();
 
   it(`random set commands get the same replies (seed ${SEED})`, async () => {
-    console.log(`differential-set: seed ${SEED} (replay with DIFF_SEED=${SEED}), ${ROUNDS} rounds x ${STEPS} commands`);
-    const a = await RawClient.connect(redis!.port, { timeoutMs: 10_000 });
-    const b = await RawClient.connect(cs!.port, { timeoutMs: 10_000 });
     const gen = new Gen(new Prng(SEED));
-    const history: string[] = [];
-    const counts = new Map<string, number>();
-    const fail = (why: string, argv: string[], x: RespValue, y: RespValue): never => {
-      throw new Error(
-        `seed ${SEED}: ${why}\n  command:      ${fmt(argv)}\n  redis-server: ${fmtReply(x)}\n  cacheside:    ${fmtReply(y)}\n` +
-          `last commands:\n${history.slice(-Number(process.env.DIFF_TAIL ?? 25)).map((h) => '  ' + h).join('\n')}`,
-      );
-    };
-    try {
-      for (let round = 0; round < ROUNDS; round++) {
-        const resp = round % 2 === 0 ? '2' : '3';
-        for (const c of [a, b]) {
-          await c.send('HELLO', resp);
-          await c.send('FLUSHALL');
-          await c.send('CONFIG', 'SET', 'set-max-intset-entries', '512');
+    const counts = await runRounds({
+      name: 'differential-set',
+      file: 'differential-set.test.ts',
+      seed: SEED,
+      rounds: ROUNDS,
+      steps: STEPS,
+      servers,
+      setup: [['CONFIG', 'SET', 'set-max-intset-entries', '512']],
+      next: () => gen.next(),
+      async check({ argv, mode }, { a, b, record, fail }) {
+        // The current members (from redis-server: both hold the same data) for validity checks.
+        let before: string[] | null = null;
+        if (mode === 'srandmember' || mode === 'spop') {
+          const m = await a.send('SMEMBERS', argv[1]!);
+          before = bulkItems(m) ?? [];
         }
-        history.length = 0;
-        history.push(`HELLO ${resp}`);
-        for (let i = 0; i < STEPS; i++) {
-          const step = gen.next();
-          const { argv, mode } = step;
-          const name = argv[0]!.toLowerCase();
-          counts.set(name, (counts.get(name) ?? 0) + 1);
-          // The current members (from redis-server: both hold the same data) for validity checks.
-          let before: string[] | null = null;
-          if (mode === 'srandmember' || mode === 'spop') {
-            const m = await a.send('SMEMBERS', argv[1]!);
-            before = bulkItems(m) ?? [];
-          }
-          if (mode === 'sscan') {
-            const [x, y] = await Promise.all([fullScan(a, argv), fullScan(b, argv)]);
-            history.push(`${fmt(argv)} (full iteration) -> ${fmtReply(x)}`);
-            if (fmtReply(x) !== fmtReply(y)) fail('SSCAN iterations differ', argv, x, y);
-            continue;
-          }
-          const [x, y] = await Promise.all([a.send(...argv), b.send(...argv)]);
-          history.push(`${fmt(argv)} -> ${fmtReply(x).slice(0, 300)}`);
-          const fx = fmtReply(x);
-          const fy = fmtReply(y);
-          if (mode === 'exact') {
-            if (fx !== fy) fail('replies differ', argv, x, y);
-          } else if (mode === 'sorted') {
-            const ix = bulkItems(x);
-            const iy = bulkItems(y);
-            if (x.type !== y.type || (ix === null) !== (iy === null)) fail('reply types differ', argv, x, y);
-            if (ix === null ? fx !== fy : [...ix].sort().join('\n') !== [...iy!].sort().join('\n')) fail('replies differ (as multisets)', argv, x, y);
-          } else {
-            const why = checkRandom(mode, argv, before!, x, y);
-            if (why !== null) fail(why, argv, x, y);
-            if (mode === 'spop') await resyncPop(a, b, argv, before!.length, x, y);
-          }
+        if (mode === 'sscan') {
+          const [x, y] = await Promise.all([fullScan(a, argv), fullScan(b, argv)]);
+          record(argv, x, ' (full iteration)');
+          if (fmtReply(x) !== fmtReply(y)) fail('SSCAN iterations differ', argv, x, y);
+          return;
         }
-        // The data sets must be identical at the end of every round.
-        const dx = await a.send('DEBUG', 'DIGEST');
-        const dy = await b.send('DEBUG', 'DIGEST');
-        if (fmtReply(dx) !== fmtReply(dy)) fail('data sets differ at the end of the round', ['DEBUG', 'DIGEST'], dx, dy);
-      }
-    } finally {
-      await a.close();
-      await b.close();
-    }
-    console.log(`differential-set: ${[...counts.values()].reduce((s, n) => s + n, 0)} commands compared: ${[...counts].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+        const [x, y] = await Promise.all([a.send(...argv), b.send(...argv)]);
+        record(argv, x);
+        const fx = fmtReply(x);
+        const fy = fmtReply(y);
+        if (mode === 'exact') {
+          if (fx !== fy) fail('replies differ', argv, x, y);
+        } else if (mode === 'sorted') {
+          const ix = bulkItems(x);
+          const iy = bulkItems(y);
+          if (x.type !== y.type || (ix === null) !== (iy === null)) fail('reply types differ', argv, x, y);
+          if (ix === null ? fx !== fy : [...ix].sort().join('\n') !== [...iy!].sort().join('\n')) fail('replies differ (as multisets)', argv, x, y);
+        } else {
+          const why = checkRandom(mode, argv, before!, x, y);
+          if (why !== null) fail(why, argv, x, y);
+          if (mode === 'spop') await resyncPop(a, b, argv, before!.length, x, y);
+        }
+      },
+    });
     expect(counts.size).toBeGreaterThan(10);
   });
 });

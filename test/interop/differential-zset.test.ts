@@ -15,56 +15,16 @@
  * whose scores are all 0.
  *
  * Needs `npm run build` and redis-server on PATH.
- * Knobs: DIFF_SEED=<n> (replay), DIFF_ROUNDS=<n> (default 6), DIFF_STEPS=<n> (default 500).
+ * Knobs: DIFF_SEED=<n> (replay), DIFF_ROUNDS=<n> (default 6), DIFF_STEPS=<n> (default 500), DIFF_TAIL=<n> (default 25).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Prng } from './command-gen.js';
-import { RawClient, startCacheside, startRedis, type RespValue, type ServerHandle } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { Prng, cliArgv as fmtArgv, connectBoth, diffSeed, envInt, fmtReply as fmt, historyTail, mismatchMessage, useServerPair } from './diff-kit.js';
+import type { RawClient, RespValue } from './harness.js';
 
-const envInt = (name: string, dflt: number): number => {
-  const v = process.env[name];
-  return v === undefined || v === '' ? dflt : Number(v);
-};
-const SEED = envInt('DIFF_SEED', Math.floor(Math.random() * 2 ** 32));
+const SEED = diffSeed();
 const ROUNDS = envInt('DIFF_ROUNDS', 6);
 const STEPS = envInt('DIFF_STEPS', 500);
-
-// ---------------------------------------------------------------------------
-// Formatting
-
-function fmt(v: RespValue): string {
-  switch (v.type) {
-    case 'simple':
-      return '+' + v.value;
-    case 'error':
-      return '-' + v.value;
-    case 'integer':
-      return ':' + v.value.toString();
-    case 'bulk':
-      return '$' + JSON.stringify(v.value);
-    case 'null-bulk':
-      return '$nil';
-    case 'null-array':
-      return '*nil';
-    case 'null':
-      return '_';
-    case 'double':
-      return ',' + v.value;
-    case 'boolean':
-      return v.value ? '#t' : '#f';
-    case 'array':
-      return '*[' + v.value.map(fmt).join(', ') + ']';
-    case 'set':
-      return '~[' + v.value.map(fmt).join(', ') + ']';
-    case 'map':
-      return '%{' + v.value.map(([a, b]) => `${fmt(a)}: ${fmt(b)}`).join(', ') + '}';
-    default:
-      return JSON.stringify(v);
-  }
-}
-
-const quote = (a: string): string => (/^[\x21-\x7e]+$/.test(a) ? a : JSON.stringify(a));
-const fmtArgv = (argv: readonly string[]): string => argv.map(quote).join(' ');
+const TAIL = historyTail(25);
 
 // ---------------------------------------------------------------------------
 // Generator
@@ -341,20 +301,11 @@ async function contentsOf(c: RawClient, key: string): Promise<Map<string, string
 // ---------------------------------------------------------------------------
 
 describe('differential: sorted sets, cacheside vs redis-server 7.0', () => {
-  let redis: ServerHandle | undefined;
-  let cs: ServerHandle | undefined;
-
-  beforeAll(async () => {
-    [redis, cs] = await Promise.all([startRedis(['--enable-debug-command', 'yes']), startCacheside(['--enable-debug-command', 'yes'])]);
-  });
-  afterAll(async () => {
-    await Promise.all([redis?.stop(), cs?.stop()]);
-  });
+  const servers = useServerPair();
 
   it(`random sorted set commands get identical replies (seed ${SEED})`, async () => {
     console.log(`differential-zset: seed ${SEED} (replay with DIFF_SEED=${SEED}), ${ROUNDS} rounds x ${STEPS} commands`);
-    const a = await RawClient.connect(redis!.port, { timeoutMs: 10_000 });
-    const b = await RawClient.connect(cs!.port, { timeoutMs: 10_000 });
+    const [a, b] = await connectBoth(servers);
     const both = async (argv: string[]): Promise<[RespValue, RespValue]> => Promise.all([a.send(...argv), b.send(...argv)]);
     const rng = new Prng(SEED);
     let total = 0;
@@ -393,11 +344,18 @@ describe('differential: sorted sets, cacheside vs redis-server 7.0', () => {
           const line = `${step.compare === 'scan' ? 'ZSCAN(full) ' : ''}${fmtArgv(step.argv)} -> ${fmt(x).slice(0, 300)}`;
           if (why !== undefined) {
             throw new Error(
-              `cacheside differs (seed ${SEED}, round ${round}, RESP${resp}, zset-max-listpack-entries ${entries}, step ${i}): ${why}\n` +
-                `  command:      ${step.compare === 'scan' ? 'ZSCAN(full) ' : ''}${fmtArgv(step.argv)}\n` +
-                `  redis-server: ${fmt(x)}\n  cacheside:    ${fmt(y)}\n` +
-                `last commands (after FLUSHALL, CONFIG SET zset-max-listpack-entries ${entries}, SET str x, RPUSH lst a):\n  ${history.slice(-25).join('\n  ')}\n` +
-                `replay: DIFF_SEED=${SEED} npx vitest run --project interop test/interop/differential-zset.test.ts`,
+              mismatchMessage({
+                seed: SEED,
+                header: `cacheside differs (seed ${SEED}, round ${round}, RESP${resp}, zset-max-listpack-entries ${entries}, step ${i})`,
+                why,
+                command: `${step.compare === 'scan' ? 'ZSCAN(full) ' : ''}${fmtArgv(step.argv)}`,
+                redis: fmt(x),
+                cacheside: fmt(y),
+                history,
+                tail: TAIL,
+                historyNote: ` (after FLUSHALL, CONFIG SET zset-max-listpack-entries ${entries}, SET str x, RPUSH lst a)`,
+                file: 'differential-zset.test.ts',
+              }),
             );
           }
           history.push(line);

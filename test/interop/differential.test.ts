@@ -27,105 +27,26 @@
  *   DIFF_TAIL=<n>          commands of history shown with a mismatch (default 20)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ABS_MIN_OFFSET_S, AGGREGATE_PROBES, COMMANDS, CommandGenerator, Prng, type AggregateType, type Step } from './command-gen.js';
-import { RawClient, startCacheside, startRedis, type RespValue, type ServerHandle } from './harness.js';
+import { clip, cliArgv as fmtArgv, continueOnMismatch, diffSeed, envInt, formatReply, historyTail, skipSet, useServerPair } from './diff-kit.js';
+import { RawClient, startCacheside, type RespValue } from './harness.js';
 
-const envInt = (name: string, dflt: number): number => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
-  return n;
-};
-
-const SEED = envInt('DIFF_SEED', Math.floor(Math.random() * 2 ** 32));
-const ROUNDS = envInt('DIFF_ROUNDS', 6);
-const STEPS_PER_ROUND = envInt('DIFF_STEPS', 700);
-const CONTINUE = process.env.DIFF_CONTINUE === '1';
-const SHRINK_MS = envInt('DIFF_SHRINK_MS', 30_000);
+const SEED = diffSeed(true);
+const ROUNDS = envInt('DIFF_ROUNDS', 6, true);
+const STEPS_PER_ROUND = envInt('DIFF_STEPS', 700, true);
+const CONTINUE = continueOnMismatch();
+const SHRINK_MS = envInt('DIFF_SHRINK_MS', 30_000, true);
 const VERBOSE = process.env.DIFF_VERBOSE === '1';
-const SKIP = new Set(
-  (process.env.DIFF_SKIP ?? '')
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter((s) => s !== ''),
-);
-const HISTORY_TAIL = envInt('DIFF_TAIL', 20);
+const SKIP = skipSet();
+const HISTORY_TAIL = historyTail(20, true);
 /** Tolerance for ms TTL-like replies read a few ms apart on the two servers (seconds: see compareOutcomes). */
 const TTL_TOLERANCE_MS = 500n;
 /** Chance that a run of batchable commands is sent pipelined rather than one by one. */
 const PIPELINE_CHANCE = 0.05;
 
-// ---------------------------------------------------------------------------
-// Formatting
-
-/** redis-cli style quoting: bare when safe (unless `always`), else "..." with \xNN escapes. */
-function quoteArg(a: string, always = false): string {
-  if (!always && /^[\x21-\x7e]+$/.test(a) && !/["'\\]/.test(a)) return a;
-  let out = '"';
-  for (const ch of a) {
-    const c = ch.charCodeAt(0);
-    if (ch === '"' || ch === '\\') out += '\\' + ch;
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (c < 0x20 || c > 0x7e) out += '\\x' + c.toString(16).padStart(2, '0');
-    else out += ch;
-  }
-  return out + '"';
-}
-
-function fmtArgv(argv: readonly string[]): string {
-  return argv.map((a) => quoteArg(a)).join(' ');
-}
-
-/** Control and non-ASCII bytes of a status/error line as \xNN (the line itself is never quoted). */
-function escapeLine(s: string): string {
-  return s.replace(/[\x00-\x1f\x7f-\xff\\]/g, (c) => (c === '\\' ? '\\\\' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')));
-}
-
-/** A compact, exact rendering of a reply that keeps the wire types apart. */
-export function fmtReply(v: RespValue): string {
-  switch (v.type) {
-    case 'simple':
-      return '+' + escapeLine(v.value);
-    case 'error':
-      return '-' + escapeLine(v.value);
-    case 'blob-error':
-      return '!' + quoteArg(v.value);
-    case 'integer':
-      return ':' + v.value.toString();
-    case 'bulk':
-      return '$' + quoteArg(v.value, true);
-    case 'null-bulk':
-      return '$nil';
-    case 'null-array':
-      return '*nil';
-    case 'null':
-      return '_';
-    case 'boolean':
-      return v.value ? '#t' : '#f';
-    case 'double':
-      return ',' + v.value;
-    case 'bignum':
-      return '(' + v.value;
-    case 'verbatim':
-      return `=${v.format}:${quoteArg(v.value, true)}`;
-    case 'array':
-      return '*[' + v.value.map(fmtReply).join(', ') + ']';
-    case 'set':
-      return '~[' + v.value.map(fmtReply).join(', ') + ']';
-    case 'push':
-      return '>[' + v.value.map(fmtReply).join(', ') + ']';
-    case 'map':
-      return '%{' + v.value.map(([k, x]) => `${fmtReply(k)}: ${fmtReply(x)}`).join(', ') + '}';
-    case 'attribute':
-      return '|{' + v.attributes.map(([k, x]) => `${fmtReply(k)}: ${fmtReply(x)}`).join(', ') + '} ' + fmtReply(v.value);
-  }
-}
-
-const clip = (s: string, max = 600): string => (s.length > max ? s.slice(0, max) + `... (${s.length} chars)` : s);
+/** Replies rendered redis-cli style (the minimal reproductions can be pasted into redis-cli). */
+const fmtReply = (v: RespValue): string => formatReply(v, 'cli');
 
 // ---------------------------------------------------------------------------
 // Executing and comparing steps
@@ -471,18 +392,11 @@ function parseBenchmark(output: string): Map<string, number> {
 // ---------------------------------------------------------------------------
 
 describe('differential: cacheside vs redis-server 7.0', () => {
-  let redis: ServerHandle | undefined;
-  let cs: ServerHandle | undefined;
-
-  beforeAll(async () => {
+  beforeAll(() => {
     const missing = ['redis-server', 'redis-benchmark'].filter((t) => !hasCommand(t));
     if (missing.length > 0) throw new Error(`${missing.join(', ')} not on PATH: run \`bash test/interop/ensure-redis.sh\` first`);
-    [redis, cs] = await Promise.all([startRedis(), startCacheside()]);
   });
-
-  afterAll(async () => {
-    await Promise.all([redis?.stop(), cs?.stop()]);
-  });
+  const servers = useServerPair({ debug: false });
 
   it(
     `random string/bitmap/key commands get identical replies (seed ${SEED})`,
@@ -494,7 +408,7 @@ describe('differential: cacheside vs redis-server 7.0', () => {
           (SKIP.size ? `, skipping ${[...SKIP].join(',')}` : ''),
       );
 
-      const pair = await connectPair(redis!.port, cs!.port);
+      const pair = await connectPair(servers.redis.port, servers.cs.port);
       try {
         // Arity of every covered command, from the reference server.
         const arity = new Map<string, number>();
@@ -515,7 +429,7 @@ describe('differential: cacheside vs redis-server 7.0', () => {
         }
         // FLUSHALL, if cacheside has it; else KEYS * + DEL in every database.
         const flushAll = (await pair.cs.send('FLUSHALL')).type === 'simple';
-        const env: Env = { redisPort: redis!.port, csPort: cs!.port, flushAll };
+        const env: Env = { redisPort: servers.redis.port, csPort: servers.cs.port, flushAll };
         console.log(
           `differential: non-string types generated: ${aggregates.join(', ') || 'none'}` +
             (aggregates.length < 4 ? ' (the others are missing on cacheside)' : ''),
@@ -568,7 +482,7 @@ describe('differential: cacheside vs redis-server 7.0', () => {
               const tail = history.slice(-HISTORY_TAIL).map((e) => `  ${describeStep(e.step)}  ->  ${clip(fmtReply(e.redis.reply), 200)}`);
               throw new Error(
                 `connection failure (seed ${SEED}, round ${round}, RESP${resp}) on ${batch.map(describeStep).join(' | ')}: ${err.message}\n` +
-                  `last commands:\n${tail.join('\n')}\n--- cacheside output ---\n${cs!.output().slice(-4000)}`,
+                  `last commands:\n${tail.join('\n')}\n--- cacheside output ---\n${servers.cs.output().slice(-4000)}`,
               );
             }
             for (const done of results) {

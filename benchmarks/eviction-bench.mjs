@@ -1,0 +1,263 @@
+#!/usr/bin/env node
+// Eviction benchmark (issue #6).
+//  1. Hit ratio under a Zipfian workload (skew 0.99) over ten times more keys
+//     than fit in maxmemory, cache-aside style (GET; on a miss, SET), for
+//     allkeys-lru and allkeys-lfu, against cacheside and a real redis-server
+//     with the same maxmemory in the same run, and against an exact LRU
+//     (lru-cache) computed here on the same trace, holding as many keys as
+//     each server held.
+//  2. Throughput of SET under constant eviction vs SET with no maxmemory
+//     (redis-benchmark, random keys), for cacheside.
+// Expects `npm run build`. See benchmarks/README.md.
+import { spawnSync } from 'node:child_process';
+import { LRUCache } from 'lru-cache';
+import {
+  CACHESIDE_CLI,
+  Conn,
+  RespError,
+  UsageError,
+  cachesideNodeArgs,
+  describeEnvironment,
+  encodeCommand,
+  installCleanup,
+  invocation,
+  markdownTable,
+  median,
+  parseArgs,
+  parseBenchmarkOutput,
+  pinning,
+  positiveInt,
+  recordResults,
+  startServer,
+  textTable,
+  which,
+} from './resp-bench.mjs';
+
+const USAGE = `usage: node benchmarks/eviction-bench.mjs [options]
+  --maxmemory-mb 64     maxmemory of both servers
+  --value-size 500      bytes per value
+  --requests 1500000    measured requests per run (after as many warm-up requests)
+  --batch 200           GETs per pipelined batch (misses then SET in one batch)
+  --set-n 1000000       requests per redis-benchmark SET run
+  --reps 3              redis-benchmark repetitions per configuration
+  --quick               requests and set-n divided by 5
+  --record              append the results to benchmarks/RESULTS.md`;
+
+const MB = 1024 * 1024;
+
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `n` key indexes drawn from Zipf(skew) over `keys` ranks, ranks shuffled onto key ids. */
+function zipfTrace(keys, skew, n, seed) {
+  const rand = mulberry32(seed);
+  const cdf = new Float64Array(keys);
+  let sum = 0;
+  for (let r = 0; r < keys; r++) cdf[r] = sum += 1 / Math.pow(r + 1, skew);
+  const perm = new Uint32Array(keys);
+  for (let i = 0; i < keys; i++) perm[i] = i;
+  for (let i = keys - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [perm[i], perm[j]] = [perm[j], perm[i]];
+  }
+  const trace = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = rand() * sum;
+    let lo = 0;
+    let hi = keys - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cdf[mid] < u) lo = mid + 1;
+      else hi = mid;
+    }
+    trace[i] = perm[lo];
+  }
+  return trace;
+}
+
+/** Cache-aside over the trace; returns the hit ratio of the part after `warmup` requests. */
+async function runTrace(conn, trace, warmup, batch, value) {
+  let hits = 0;
+  let counted = 0;
+  for (let start = 0; start < trace.length; start += batch) {
+    const end = Math.min(trace.length, start + batch);
+    const parts = [];
+    for (let i = start; i < end; i++) parts.push(encodeCommand(['GET', `key:${trace[i]}`]));
+    conn.write(Buffer.concat(parts));
+    const misses = [];
+    for (let i = start; i < end; i++) {
+      const r = await conn.read();
+      if (r instanceof RespError) throw new Error(`GET: -${r.message}`);
+      const hit = r !== null;
+      if (i >= warmup) {
+        counted++;
+        if (hit) hits++;
+      }
+      if (!hit) misses.push(trace[i]);
+    }
+    if (misses.length > 0) {
+      conn.write(Buffer.concat(misses.map((k) => encodeCommand(['SET', `key:${k}`, value]))));
+      for (let j = 0; j < misses.length; j++) {
+        const r = await conn.read();
+        if (r instanceof RespError) throw new Error(`SET: -${r.message}`);
+      }
+    }
+  }
+  return hits / counted;
+}
+
+function lruReference(trace, warmup, capacity) {
+  const c = new LRUCache({ max: capacity });
+  let hits = 0;
+  for (let i = 0; i < trace.length; i++) {
+    const k = trace[i];
+    if (c.get(k) !== undefined) {
+      if (i >= warmup) hits++;
+    } else c.set(k, 1);
+  }
+  return hits / (trace.length - warmup);
+}
+
+function cachesideArgs(extra) {
+  return (port, dir) => [...cachesideNodeArgs(), CACHESIDE_CLI, 'server', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
+}
+function redisArgs(extra) {
+  return (port, dir) => ['--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir, ...extra];
+}
+
+async function dbsize(conn) {
+  return Number(await conn.call('DBSIZE'));
+}
+
+function benchSet(port, n, pin) {
+  const argv = [...pin, 'redis-benchmark', '-p', String(port), '-t', 'set', '-r', '10000000', '-d', '100', '-n', String(n), '-P', '16', '-c', '50', '-q'];
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 * MB });
+  const rates = parseBenchmarkOutput(r.stdout ?? '');
+  const rps = rates.get('SET');
+  if (rps === undefined) throw new Error(`redis-benchmark failed: ${r.stderr || r.stdout}`);
+  return rps;
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2), ['record', 'quick']);
+  const quick = args.quick === true;
+  const maxmemoryMb = positiveInt(args['maxmemory-mb'] ?? '64', 'maxmemory-mb');
+  const valueSize = positiveInt(args['value-size'] ?? '500', 'value-size');
+  const requests = Math.floor(positiveInt(args.requests ?? '1500000', 'requests') / (quick ? 5 : 1));
+  const batch = positiveInt(args.batch ?? '200', 'batch');
+  const setN = Math.floor(positiveInt(args['set-n'] ?? '1000000', 'set-n') / (quick ? 5 : 1));
+  const reps = positiveInt(args.reps ?? '3', 'reps');
+  installCleanup();
+  const pin = pinning();
+  const haveRedis = which('redis-server') !== null;
+  const value = 'v'.repeat(valueSize);
+  const maxmemory = maxmemoryMb * MB;
+  // "Fit": keys of this value size in maxmemory at ~100 bytes of overhead per key; ten times as many exist.
+  const fit = Math.floor(maxmemory / (valueSize + 100));
+  const keys = 10 * fit;
+  const trace = zipfTrace(keys, 0.99, 2 * requests, 42);
+  console.log(`maxmemory ${maxmemoryMb} MB, ${valueSize}-byte values, ${keys} keys (10 × ${fit}), Zipf 0.99, ${requests} warm-up + ${requests} measured requests`);
+
+  const rows = [];
+  for (const policy of ['allkeys-lru', 'allkeys-lfu']) {
+    const row = { policy };
+    for (const kind of haveRedis ? ['cacheside', 'redis'] : ['cacheside']) {
+      const extra = ['--maxmemory', `${maxmemoryMb}mb`, '--maxmemory-policy', policy];
+      const srv = await startServer(
+        kind === 'cacheside'
+          ? { name: 'cacheside', command: process.execPath, args: cachesideArgs(extra), pin: pin.server }
+          : { name: 'redis-server', command: 'redis-server', args: redisArgs(extra), pin: pin.server },
+      );
+      try {
+        const conn = await Conn.connect(srv.port);
+        const t0 = Date.now();
+        const ratio = await runTrace(conn, trace, requests, batch, value);
+        const held = await dbsize(conn);
+        conn.close();
+        row[kind] = { ratio, held, seconds: (Date.now() - t0) / 1000 };
+        console.log(`  ${policy} ${kind}: hit ratio ${(ratio * 100).toFixed(2)}%, ${held} keys held, ${row[kind].seconds.toFixed(1)} s`);
+      } finally {
+        await srv.stop();
+      }
+    }
+    row.lruCacheside = lruReference(trace, requests, row.cacheside.held);
+    if (row.redis) row.lruRedis = lruReference(trace, requests, row.redis.held);
+    rows.push(row);
+  }
+
+  // Throughput: SET with constant eviction vs SET without maxmemory.
+  const setRates = { evicting: [], unlimited: [] };
+  for (let rep = 0; rep < reps; rep++) {
+    for (const mode of rep % 2 === 0 ? ['evicting', 'unlimited'] : ['unlimited', 'evicting']) {
+      const extra = mode === 'evicting' ? ['--maxmemory', `${maxmemoryMb}mb`, '--maxmemory-policy', 'allkeys-lru'] : [];
+      const srv = await startServer({ name: 'cacheside', command: process.execPath, args: cachesideArgs(extra), pin: pin.server });
+      try {
+        if (mode === 'evicting') benchSet(srv.port, Math.max(setN, Math.ceil((2 * maxmemory) / 250)), pin.client); // fill past the limit first
+        const rps = benchSet(srv.port, setN, pin.client);
+        setRates[mode].push(rps);
+        console.log(`  SET ${mode}: ${rps.toFixed(0)} req/s`);
+      } finally {
+        await srv.stop();
+      }
+    }
+  }
+  const evicting = median(setRates.evicting);
+  const unlimited = median(setRates.unlimited);
+
+  const pct = (x) => (x === undefined ? 'n/a' : `${(x * 100).toFixed(2)}%`);
+  const hitHeaders = ['policy', 'cacheside hit ratio', 'keys held', 'redis hit ratio', 'keys held', 'exact LRU (cacheside size)', 'exact LRU (redis size)'];
+  const hitRows = rows.map((r) => [
+    r.policy,
+    pct(r.cacheside.ratio),
+    r.cacheside.held,
+    pct(r.redis?.ratio),
+    r.redis?.held ?? 'n/a',
+    pct(r.lruCacheside),
+    pct(r.lruRedis),
+  ]);
+  const setHeaders = ['SET (redis-benchmark -P 16 -c 50 -d 100, random keys)', 'req/s (median)', 'runs'];
+  const setRows = [
+    ['no maxmemory', unlimited.toFixed(0), setRates.unlimited.map((x) => x.toFixed(0)).join(', ')],
+    [`maxmemory ${maxmemoryMb}mb allkeys-lru, evicting`, evicting.toFixed(0), setRates.evicting.map((x) => x.toFixed(0)).join(', ')],
+    ['ratio evicting / unlimited', (evicting / unlimited).toFixed(2), ''],
+  ];
+  console.log('\n' + textTable(hitHeaders, hitRows) + '\n\n' + textTable(setHeaders, setRows));
+  if (!haveRedis) console.log('\nredis-server not installed: no Redis comparison');
+
+  if (args.record) {
+    const body = [
+      `\`${invocation()}\``,
+      '',
+      describeEnvironment(pin),
+      '',
+      `Hit ratio: maxmemory ${maxmemoryMb} MB in both servers, ${valueSize}-byte values, ${keys} keys (ten times the ${fit} that fit at ~${valueSize + 100} bytes a key), ` +
+        `Zipf skew 0.99 (seeded trace, the same for every run), cache-aside (GET, then SET on a miss, pipelined by ${batch}); ${requests} warm-up requests, then ${requests} measured. ` +
+        'The exact LRU is lru-cache replaying the same trace with room for as many keys as the server held at the end.',
+      '',
+      markdownTable(hitHeaders, hitRows),
+      '',
+      `SET throughput under constant eviction (the evicting server is filled past its limit first), ${reps} alternating repetitions of ${setN} requests:`,
+      '',
+      markdownTable(setHeaders, setRows),
+      haveRedis ? '' : '\nredis-server not installed: no Redis comparison.',
+    ].join('\n');
+    recordResults('eviction-bench', body);
+  }
+}
+
+main().catch((e) => {
+  if (e instanceof UsageError) {
+    console.error(`${e.message}\n${USAGE}`);
+    process.exit(2);
+  }
+  console.error(e.stack ?? e);
+  process.exit(1);
+});

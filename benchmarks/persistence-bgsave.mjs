@@ -1,0 +1,241 @@
+#!/usr/bin/env node
+// BGSAVE of a large data set under write load: cacheside's forkless,
+// copy-on-write-per-key snapshot against redis-server's fork.
+//
+// For each server: DEBUG POPULATE <keys> (value size --value-size), then
+// redis-benchmark (SET on random existing keys: every write hits a key of the
+// image, the worst case for copy-on-write) in chunks of --chunk requests:
+//   1. baseline: --chunks chunks with no save running;
+//   2. BGSAVE, then chunks until it has finished (at least --chunks).
+// Reported: p99 of the chunks (median and worst chunk), throughput, BGSAVE
+// duration, and peak RSS growth during the BGSAVE relative to the data set
+// (RSS after populating minus RSS of the empty server). For redis-server the
+// fork child's private memory (smaps_rollup) is added to the parent's RSS.
+// Goals (issue #5): p99 within 2x of no-save; RSS growth < 20% of the data set.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import {
+  Conn,
+  UsageError,
+  cachesideNodeArgs,
+  CACHESIDE_CLI,
+  describeEnvironment,
+  installCleanup,
+  invocation,
+  markdownTable,
+  median,
+  parseArgs,
+  pinning,
+  positiveInt,
+  recordResults,
+  shellJoin,
+  sleep,
+  startServer,
+  textTable,
+  which,
+  withTimeout,
+} from './resp-bench.mjs';
+
+const USAGE = `usage: node benchmarks/persistence-bgsave.mjs [options]
+  --keys 1000000     keys in the data set (DEBUG POPULATE)
+  --value-size 100   bytes per value
+  --chunk 50000      SET requests per redis-benchmark chunk
+  --chunks 4         chunks of the baseline (and minimum during BGSAVE)
+  --clients 50       redis-benchmark -c (pipeline 1)
+  --no-redis         cacheside only
+  --record           append the results to benchmarks/RESULTS.md`;
+
+function rss(pid) {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Private memory of the children of `pid` (a fork child's copied pages). */
+function childrenPrivate(pid) {
+  let total = 0;
+  let kids = [];
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      const f = `/proc/${pid}/task/${t}/children`;
+      if (existsSync(f)) kids.push(...readFileSync(f, 'utf8').trim().split(/\s+/).filter(Boolean));
+    }
+  } catch {
+    kids = [];
+  }
+  for (const k of kids) {
+    try {
+      const s = readFileSync(`/proc/${k}/smaps_rollup`, 'utf8');
+      for (const key of ['Private_Clean', 'Private_Dirty']) {
+        const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(s);
+        if (m) total += Number(m[1]) * 1024;
+      }
+    } catch {
+      /* gone */
+    }
+  }
+  return total;
+}
+
+function start(kind, pin) {
+  if (kind === 'cacheside') {
+    return startServer({
+      name: 'cacheside-bgsave',
+      command: process.execPath,
+      args: (port, dir) => [...cachesideNodeArgs(), CACHESIDE_CLI, 'server', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--enable-debug-command', 'yes'],
+      pin,
+    });
+  }
+  return startServer({
+    name: 'redis-bgsave',
+    command: 'redis-server',
+    args: (port, dir) => ['--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir, '--enable-debug-command', 'yes'],
+    pin,
+  });
+}
+
+/** One redis-benchmark chunk: rps and p99 (ms) from --csv. */
+function chunk(server, { n, clients, keys }, pin) {
+  const argv = [...pin, 'redis-benchmark', '-h', '127.0.0.1', '-p', String(server.port), '--csv', '-c', String(clients), '-n', String(n), '-r', String(keys), '-t', 'set'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (out += c));
+    child.once('error', reject);
+    child.once('close', () => {
+      // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+      const line = out.split('\n').find((l) => l.startsWith('"SET"'));
+      if (!line) return reject(new Error(`redis-benchmark failed (${shellJoin(argv)}): ${out.slice(-1000)}`));
+      const f = line.split(',').map((x) => Number(x.replace(/"/g, '')));
+      resolve({ rps: f[1], p99: f[6], max: f[7] });
+    });
+  });
+}
+
+async function info(conn, section) {
+  const r = await withTimeout(conn.call('INFO', section), 30_000, 'INFO timed out');
+  const out = {};
+  for (const l of String(r).split('\r\n')) {
+    const i = l.indexOf(':');
+    if (i > 0) out[l.slice(0, i)] = l.slice(i + 1);
+  }
+  return out;
+}
+
+async function run(kind, o, pin) {
+  const server = await start(kind, pin.server);
+  const conn = await Conn.connect(server.port);
+  try {
+    await sleep(500);
+    const empty = rss(server.pid);
+    const t0 = performance.now();
+    await withTimeout(conn.call('DEBUG', 'POPULATE', o.keys, 'key', o.valueSize), 600_000, 'DEBUG POPULATE timed out');
+    console.log(`${kind}: populated ${o.keys} keys in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    await sleep(2000);
+    const loaded = rss(server.pid);
+    const dataset = loaded - empty;
+    const base = [];
+    for (let i = 0; i < o.chunks; i++) base.push(await chunk(server, o, pin.client));
+    const before = rss(server.pid);
+    let peak = before;
+    const sampler = setInterval(() => {
+      const x = rss(server.pid) + (kind === 'redis' ? childrenPrivate(server.pid) : 0);
+      if (x > peak) peak = x;
+    }, 10);
+    const reply = await conn.call('BGSAVE');
+    if (String(reply) !== 'Background saving started') throw new Error(`BGSAVE: ${reply}`);
+    const saveStart = performance.now();
+    let saveEnd = 0;
+    const during = [];
+    for (;;) {
+      during.push(await chunk(server, o, pin.client));
+      const i = await info(conn, 'persistence');
+      if (i.rdb_bgsave_in_progress === '0') {
+        saveEnd ||= performance.now();
+        if (during.length >= o.chunks) break;
+      }
+    }
+    clearInterval(sampler);
+    const i = await info(conn, 'persistence');
+    if (i.rdb_last_bgsave_status !== 'ok') throw new Error(`${kind}: BGSAVE failed`);
+    return {
+      kind,
+      dataset,
+      growth: peak - before,
+      saveSec: (saveEnd - saveStart) / 1000,
+      cow: Number(i.rdb_last_cow_size ?? 0),
+      base,
+      during,
+    };
+  } finally {
+    conn.close();
+    await server.stop();
+  }
+}
+
+const mb = (b) => (b / 1024 / 1024).toFixed(0);
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2), ['record', 'help', 'no-redis']);
+  if (opts.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const o = {
+    keys: positiveInt(opts.keys ?? 1_000_000, '--keys'),
+    valueSize: positiveInt(opts['value-size'] ?? 100, '--value-size'),
+    n: positiveInt(opts.chunk ?? 50_000, '--chunk'),
+    chunks: positiveInt(opts.chunks ?? 4, '--chunks'),
+    clients: positiveInt(opts.clients ?? 50, '--clients'),
+  };
+  installCleanup();
+  const pin = pinning();
+  const kinds = !opts['no-redis'] && which('redis-server') ? ['cacheside', 'redis'] : ['cacheside'];
+  const res = [];
+  for (const k of kinds) res.push(await run(k, o, pin));
+  const headers = ['server', 'p99 no save (ms)', 'p99 during BGSAVE: median / worst chunk (ms)', 'p99 ratio', 'SET req/s no save / during', 'BGSAVE s', 'data set MB', 'RSS growth MB', 'growth / data set'];
+  const rows = res.map((r) => {
+    const p0 = median(r.base.map((c) => c.p99));
+    const p1 = median(r.during.map((c) => c.p99));
+    const worst = Math.max(...r.during.map((c) => c.p99));
+    return [
+      r.kind,
+      p0.toFixed(3),
+      `${p1.toFixed(3)} / ${worst.toFixed(3)}`,
+      (p1 / p0).toFixed(2),
+      `${Math.round(median(r.base.map((c) => c.rps)))} / ${Math.round(median(r.during.map((c) => c.rps)))}`,
+      r.saveSec.toFixed(1),
+      mb(r.dataset),
+      mb(r.growth),
+      `${((r.growth / r.dataset) * 100).toFixed(1)}%`,
+    ];
+  });
+  console.log('\n' + textTable(headers, rows));
+  if (opts.record) {
+    recordResults(
+      'persistence-bgsave',
+      [
+        `Command: \`${invocation()}\``,
+        '',
+        `Environment: ${describeEnvironment(pin)}`,
+        '',
+        `${o.keys} keys × ${o.valueSize}-byte values (DEBUG POPULATE); load: redis-benchmark -t set -r ${o.keys} -c ${o.clients} -P 1 in chunks of ${o.n} requests (${o.chunks} chunks without a save; during BGSAVE, chunks until it ends, at least ${o.chunks}). RSS growth: peak RSS during the BGSAVE minus RSS before it (redis-server: parent RSS + the fork child's private pages).`,
+        '',
+        markdownTable(headers, rows),
+      ].join('\n'),
+    );
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`${e instanceof UsageError ? e.message : e.stack}\n`);
+    process.exit(e instanceof UsageError ? 2 : 1);
+  },
+);

@@ -1,0 +1,437 @@
+/**
+ * Eviction: keeping used_memory (the size model) under `maxmemory`.
+ *
+ * Before each command, while a maxmemory is set (dispatch.ts memoryGate),
+ * `perform` compares used memory with the limit and, when over, deletes keys
+ * chosen by `maxmemory-policy` until it has freed the excess:
+ *  - allkeys-lru / volatile-lru: approximated LRU. Each round samples
+ *    `maxmemory-samples` keys of every database (all keys, or only those with
+ *    a TTL) and merges them into a pool of the 16 best candidates seen so far,
+ *    ordered by idle time (from the key's 24-bit LRU clock, seconds); the
+ *    best candidate still present is evicted. The pool outlives the call, so
+ *    good candidates found earlier are remembered — with 5 samples this comes
+ *    close to true LRU at a fraction of its cost, as in Redis.
+ *  - allkeys-lfu / volatile-lfu: the same pool ordered by 255 − the key's LFU
+ *    counter. The counter (8 bits of the key's metadata, with the 16-bit
+ *    minute of its last decrement above them) is logarithmic: an access
+ *    increments it with probability 1 / ((counter − 5) × lfu-log-factor + 1),
+ *    and it loses one every lfu-decay-time minutes without access. New keys
+ *    start at 5 (LFU_INIT_VAL) so that they are not evicted before they had a
+ *    chance to be read.
+ *  - volatile-ttl: the pool ordered by nearest expiry.
+ *  - allkeys-random / volatile-random: a random key, databases in turn.
+ *  - noeviction, or a volatile policy with no key with a TTL left: nothing
+ *    can be freed; denyoom commands answer -OOM (dispatch.ts).
+ * Each evicted key is counted (evicted_keys), fires an `evicted` keyspace
+ * event, invalidates WATCH and client tracking, and is propagated as DEL (or
+ * UNLINK with lazyfree-lazy-eviction) to the AOF and replicas.
+ *
+ * Never stalling the loop: one call evicts for at most a time budget set by
+ * `maxmemory-eviction-tenacity` (0 → none, 10 → 500 µs, then growing 15% a
+ * step, 100 → unbounded); when the budget runs out with memory still over
+ * the limit, the command goes ahead and eviction goes on in the background,
+ * one budget per event-loop turn (setImmediate), until the limit is reached.
+ * That is also how a maxmemory lowered by CONFIG SET is reached.
+ *
+ * Nothing is evicted while clients are paused, nor on a replica with
+ * replica-ignore-maxmemory (its master's DELs do it).
+ *
+ * Client eviction (`maxmemory-clients`, bytes or a percentage of maxmemory):
+ * when the clients' memory exceeds it, the cron disconnects the clients using
+ * the most memory until it fits, never one in CLIENT NO-EVICT mode
+ * (evicted_clients).
+ */
+import type { Engine } from '../server/engine.js';
+import type { Keyspace } from '../keyspace/keyspace.js';
+import { clock, idleMsFromLru } from '../keyspace/clock.js';
+import { lfuDecayedCounter } from '../keyspace/object-encoding.js';
+import { touchLru } from '../keyspace/keyspace.js';
+import type { MemoryState } from './memory-state.js';
+import { dbOverheadBytes } from './size-model.js';
+
+/** The LFU counter of a new key. */
+export const LFU_INIT_VAL = 5;
+/** Candidates kept between eviction rounds. */
+export const EVICTION_POOL_SIZE = 16;
+
+export const EVICT_OK = 0;
+export const EVICT_RUNNING = 1;
+export const EVICT_FAIL = 2;
+export type EvictResult = typeof EVICT_OK | typeof EVICT_RUNNING | typeof EVICT_FAIL;
+
+type PolicyKind = 'none' | 'lru' | 'lfu' | 'ttl' | 'random';
+
+/** The 16-bit minute clock of LFU decay (refreshed by the cron). */
+export const lfuClock = { minutes: lfuMinutesNow() };
+
+function lfuMinutesNow(): number {
+  return Math.floor(Date.now() / 60000) & 65535;
+}
+
+/** LFU metadata of a new key: now, LFU_INIT_VAL. */
+export function lfuInit(meta: Uint32Array, slot: number): void {
+  meta[slot] = (lfuClock.minutes << 8) | LFU_INIT_VAL;
+}
+
+/**
+ * The logarithmic increment: from `counter`, one more with probability
+ * 1 / ((counter − LFU_INIT_VAL) × factor + 1); 255 is the ceiling.
+ */
+export function lfuLogIncr(counter: number, factor: number): number {
+  if (counter >= 255) return 255;
+  const base = counter > LFU_INIT_VAL ? counter - LFU_INIT_VAL : 0;
+  return Math.random() * (base * factor + 1) < 1 ? counter + 1 : counter;
+}
+
+/** The time budget (ms) of one eviction call for a tenacity (Infinity at 100). */
+export function evictionTimeLimitMs(tenacity: number): number {
+  if (tenacity >= 100) return Infinity;
+  if (tenacity <= 10) return (50 * tenacity) / 1000;
+  return (500 * Math.pow(1.15, tenacity - 10)) / 1000;
+}
+
+/** Bytes of a database (keys, values, structure): what deleting a key changes. */
+function dbBytes(db: Keyspace): number {
+  return db.memBytes + dbOverheadBytes(db);
+}
+
+export class Evictor {
+  maxmemory = 0;
+  private kind: PolicyKind = 'none';
+  private volatileOnly = false;
+  private samples = 5;
+  private timeLimitMs = 0.5;
+  lfuLogFactor = 10;
+  lfuDecayTime = 1;
+  private lazy = false;
+  private replicaIgnores = true;
+  /** The pool: candidates sorted by ascending score (the best is last). */
+  private readonly poolScore = new Float64Array(EVICTION_POOL_SIZE);
+  private readonly poolKey: (string | null)[] = new Array<string | null>(EVICTION_POOL_SIZE).fill(null);
+  private readonly poolDb = new Int32Array(EVICTION_POOL_SIZE);
+  /** The slot each candidate was sampled at: compared before the key (string comparison is slow). */
+  private readonly poolSlot = new Int32Array(EVICTION_POOL_SIZE);
+  private poolLen = 0;
+  /** Round-robin database for the random policies. */
+  private nextDb = 0;
+  /** Background eviction scheduled (setImmediate). */
+  private background: NodeJS.Immediate | null = null;
+  private stopped = false;
+  /** LFU access update for this engine's keyspaces. */
+  readonly touchLfu: (meta: Uint32Array, slot: number) => void;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly mem: MemoryState,
+  ) {
+    this.touchLfu = (meta, slot) => {
+      const counter = lfuLogIncr(lfuDecayedCounter(meta[slot]!, this.lfuDecayTime), this.lfuLogFactor);
+      meta[slot] = (lfuClock.minutes << 8) | counter;
+    };
+    const c = engine.config;
+    this.configure();
+    for (const name of [
+      'maxmemory',
+      'maxmemory-policy',
+      'maxmemory-samples',
+      'maxmemory-eviction-tenacity',
+      'lfu-log-factor',
+      'lfu-decay-time',
+      'lazyfree-lazy-eviction',
+      'replica-ignore-maxmemory',
+    ]) {
+      c.onChange(name, () => this.configure());
+    }
+    c.onChange('maxmemory', () => this.maxmemoryChanged());
+  }
+
+  get policy(): string {
+    return this.engine.config.str('maxmemory-policy');
+  }
+
+  /** Read the settings, switch the access-metadata functions with the policy. */
+  private configure(): void {
+    const c = this.engine.config;
+    this.maxmemory = c.num('maxmemory');
+    const p = c.str('maxmemory-policy');
+    this.volatileOnly = p.startsWith('volatile-');
+    this.kind = p === 'noeviction' ? 'none' : (p.slice(p.indexOf('-') + 1) as PolicyKind);
+    this.samples = c.num('maxmemory-samples');
+    this.timeLimitMs = evictionTimeLimitMs(c.num('maxmemory-eviction-tenacity'));
+    this.lfuLogFactor = c.num('lfu-log-factor');
+    this.lfuDecayTime = c.num('lfu-decay-time');
+    this.lazy = c.bool('lazyfree-lazy-eviction');
+    this.replicaIgnores = c.bool('replica-ignore-maxmemory');
+    const ev = this.engine.keyspaceEvents;
+    if (this.kind === 'lfu') {
+      ev.touch = this.touchLfu;
+      ev.init = lfuInit;
+    } else {
+      ev.touch = touchLru;
+      ev.init = touchLru;
+    }
+    // Pool scores of another policy mean nothing now.
+    this.clearPool();
+  }
+
+  private maxmemoryChanged(): void {
+    if (this.maxmemory === 0) return;
+    const used = this.mem.usedForEviction();
+    if (used > this.maxmemory) {
+      this.engine.log.warning(
+        'WARNING: the new maxmemory value set via CONFIG SET (' +
+          this.maxmemory +
+          ') is smaller than the current memory usage (' +
+          used +
+          '). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.',
+      );
+      this.startBackground();
+    }
+  }
+
+  /** Stop background work (engine shutdown). */
+  stop(): void {
+    this.stopped = true;
+    if (this.background !== null) clearImmediate(this.background);
+    this.background = null;
+  }
+
+  /** Background eviction is going on (memory over the limit, being freed turn by turn). */
+  get running(): boolean {
+    return this.background !== null;
+  }
+
+  private startBackground(): void {
+    if (this.background !== null || this.stopped) return;
+    this.background = setImmediate(() => {
+      this.background = null;
+      this.perform();
+    });
+  }
+
+  /** Is eviction suspended (clients paused, replica ignoring maxmemory)? */
+  private suspended(): boolean {
+    const e = this.engine;
+    if (e.pause.mode !== null) return true;
+    return e.role === 'slave' && this.replicaIgnores;
+  }
+
+  /**
+   * Free memory down to maxmemory if over it. EVICT_OK: under the limit;
+   * EVICT_RUNNING: the time budget ran out, the rest goes on in the
+   * background; EVICT_FAIL: over the limit with nothing (more) to evict.
+   */
+  perform(): EvictResult {
+    if (this.maxmemory === 0 || this.suspended()) return EVICT_OK;
+    const used = this.mem.usedForEviction();
+    if (used <= this.maxmemory) return EVICT_OK;
+    if (this.kind === 'none') return EVICT_FAIL;
+    const toFree = used - this.maxmemory;
+    let freed = 0;
+    let n = 0;
+    const start = performance.now();
+    const e = this.engine;
+    const latencyThreshold = e.latencyThresholdMs;
+    while (freed < toFree) {
+      const t0 = latencyThreshold > 0 ? performance.now() : 0;
+      const db = this.pick();
+      if (db === null) break;
+      const key = this.picked!;
+      this.picked = null;
+      const before = this.deleted ? this.pickedBytes : dbBytes(db);
+      // Pool candidates are deleted straight away (a missing key is just skipped), random ones were just sampled.
+      if (this.deleted || db.delete(key)) {
+        this.deleted = false;
+        if (latencyThreshold > 0) {
+          const ms = performance.now() - t0;
+          if (ms >= latencyThreshold) e.latency.add('eviction-del', Math.round(ms));
+        }
+        e.stats.evictedKeys++;
+        e.keyModified(db.id, key, 0);
+        e.notify('e', 'evicted', key, db.id);
+        e.propagate(db.id, [this.lazy ? 'UNLINK' : 'DEL', key]);
+      }
+      freed += before - dbBytes(db);
+      this.pickedBytes = 0;
+      n++;
+      if ((n & 15) === 0 && freed < toFree && performance.now() - start > this.timeLimitMs) {
+        this.cycleLatency(start);
+        this.startBackground();
+        return EVICT_RUNNING;
+      }
+    }
+    this.cycleLatency(start);
+    return freed >= toFree ? EVICT_OK : EVICT_FAIL;
+  }
+
+  private cycleLatency(start: number): void {
+    const t = this.engine.latencyThresholdMs;
+    if (t <= 0) return;
+    const ms = performance.now() - start;
+    if (ms >= t) this.engine.latency.add('eviction-cycle', Math.round(ms));
+  }
+
+  /** The key chosen by pick(). */
+  private picked: string | null = null;
+  /** pick() already deleted it; the database's bytes before that. */
+  private deleted = false;
+  private pickedBytes = 0;
+
+  /** Choose the next victim: its database (key in `picked`), or null when there is none. */
+  private pick(): Keyspace | null {
+    return this.kind === 'random' ? this.pickRandom() : this.pickFromPool();
+  }
+
+  private pickRandom(): Keyspace | null {
+    const dbs = this.engine.dbs;
+    for (let i = 0; i < dbs.length; i++) {
+      const db = dbs[this.nextDb++ % dbs.length]!;
+      const slot = this.volatileOnly ? db.randomVolatileSlot() : db.randomSlot();
+      if (slot < 0) continue;
+      this.picked = db.keyOf(slot);
+      return db;
+    }
+    return null;
+  }
+
+  private pickFromPool(): Keyspace | null {
+    const dbs = this.engine.dbs;
+    for (;;) {
+      let sampled = false;
+      for (let i = 0; i < dbs.length; i++) {
+        const db = dbs[i]!;
+        if ((this.volatileOnly ? db.volatileCount : db.size) === 0) continue;
+        this.populate(db);
+        sampled = true;
+      }
+      if (!sampled && this.poolLen === 0) return null;
+      // The best candidate still present (a key may have gone since it was pooled): for all-keys
+      // policies it is deleted here, in one lookup; a volatile one is checked for its TTL first.
+      while (this.poolLen > 0) {
+        const i = --this.poolLen;
+        const key = this.poolKey[i]!;
+        const db = dbs[this.poolDb[i]!]!;
+        this.poolKey[i] = null;
+        if (this.volatileOnly) {
+          if (db.getExpire(key) <= 0) continue;
+        } else {
+          const before = dbBytes(db);
+          if (!db.delete(key)) continue;
+          this.deleted = true;
+          this.pickedBytes = before;
+        }
+        this.picked = key;
+        return db;
+      }
+      if (!sampled) return null;
+    }
+  }
+
+  /** Sample a database into the pool. */
+  private populate(db: Keyspace): void {
+    const t = clock.frozen !== 0 ? clock.frozen : Date.now();
+    const meta = db.meta;
+    for (let i = 0; i < this.samples; i++) {
+      const slot = this.volatileOnly ? db.randomVolatileSlot() : db.randomSlot();
+      if (slot < 0) return;
+      // A key found expired is reclaimed on the spot (not an eviction).
+      if (db.expireIfDue(slot, t)) continue;
+      let score: number;
+      if (this.kind === 'lru') score = idleMsFromLru(meta[slot]!);
+      else if (this.kind === 'lfu') score = 255 - lfuDecayedCounter(meta[slot]!, this.lfuDecayTime);
+      else score = Number.MAX_SAFE_INTEGER - db.expireOf(slot);
+      this.poolInsert(db.id, slot, db.keyOf(slot), score);
+    }
+  }
+
+  /** Insert a candidate keeping the pool sorted by ascending score; a full pool drops its worst. */
+  private poolInsert(dbId: number, slot: number, key: string, score: number): void {
+    const keys = this.poolKey;
+    const scores = this.poolScore;
+    const dbIds = this.poolDb;
+    const slots = this.poolSlot;
+    let len = this.poolLen;
+    // Already pooled (same slot and key; a key moved since is at worst pooled twice, and skipped
+    // once gone): drop the old entry, the new score replaces it.
+    for (let i = 0; i < len; i++) {
+      if (slots[i] === slot && dbIds[i] === dbId && keys[i] === key) {
+        for (let j = i; j < len - 1; j++) {
+          keys[j] = keys[j + 1]!;
+          scores[j] = scores[j + 1]!;
+          dbIds[j] = dbIds[j + 1]!;
+          slots[j] = slots[j + 1]!;
+        }
+        keys[--len] = null;
+        break;
+      }
+    }
+    if (len === EVICTION_POOL_SIZE) {
+      if (score <= scores[0]!) {
+        this.poolLen = len;
+        return;
+      }
+      // Drop the worst (index 0) to make room.
+      for (let j = 0; j < len - 1; j++) {
+        keys[j] = keys[j + 1]!;
+        scores[j] = scores[j + 1]!;
+        dbIds[j] = dbIds[j + 1]!;
+        slots[j] = slots[j + 1]!;
+      }
+      len--;
+    }
+    let k = len;
+    while (k > 0 && scores[k - 1]! > score) {
+      keys[k] = keys[k - 1]!;
+      scores[k] = scores[k - 1]!;
+      dbIds[k] = dbIds[k - 1]!;
+      slots[k] = slots[k - 1]!;
+      k--;
+    }
+    keys[k] = key;
+    scores[k] = score;
+    dbIds[k] = dbId;
+    slots[k] = slot;
+    this.poolLen = len + 1;
+  }
+
+  private clearPool(): void {
+    for (let i = 0; i < EVICTION_POOL_SIZE; i++) this.poolKey[i] = null;
+    this.poolLen = 0;
+  }
+
+  /** Cron: keep LFU minutes current, go on evicting if over the limit, evict clients over maxmemory-clients. */
+  cron(): void {
+    lfuClock.minutes = lfuMinutesNow();
+    if (this.maxmemory > 0 && this.background === null && !this.suspended()) {
+      if (this.mem.usedForEviction() > this.maxmemory && this.kind !== 'none') this.perform();
+    }
+    this.evictClients();
+  }
+
+  /** maxmemory-clients in bytes, 0 when off. */
+  clientsLimit(): number {
+    const v = this.engine.config.get('maxmemory-clients');
+    if (typeof v === 'number') return v;
+    const pct = Number(String(v).replace('%', ''));
+    return this.maxmemory > 0 ? Math.floor((this.maxmemory * pct) / 100) : 0;
+  }
+
+  private evictClients(): void {
+    const limit = this.clientsLimit();
+    if (limit === 0 || this.mem.clientsBytes <= limit) return;
+    const e = this.engine;
+    const candidates = [...e.sessions.values()]
+      .filter((s) => !s.noEvict && s.transport !== null && !s.closing)
+      .sort((a, b) => this.mem.clientBytes(b.id) - this.mem.clientBytes(a.id));
+    let total = this.mem.clientsBytes;
+    for (const s of candidates) {
+      if (total <= limit) break;
+      const bytes = this.mem.clientBytes(s.id);
+      e.log.verbose(`Evicting client: id=${s.id} addr=${s.transport!.addr} tot-mem=${bytes}`);
+      e.stats.evictedClients++;
+      total -= bytes;
+      s.transport!.close(false);
+    }
+    this.mem.clientsBytes = total;
+  }
+}
