@@ -2,6 +2,7 @@
 // HTTP sidecar benchmark (autocannon). Expects `npm run build` (dist/).
 //
 //   node benchmarks/http-bench.mjs [--duration 5] [--rounds 5] [--connections 50] [--quick] [--record]
+//                                  [--install-refs] [--wrk-duration 10] [--wrk-reps 3]
 //
 // 1. Hit path, interleaved rounds, each server in its own process (pinned to
 //    CPU 0 when taskset exists; autocannon runs here):
@@ -15,10 +16,16 @@
 //    meaningful on a machine busy with other work (req/s does not).
 // 2. Stampede: 100 connections on a cold key whose upstream answers after
 //    200 ms, no cache headers, route TTL 60 s: upstream requests (target 1) and p99.
-// 3. wrk cross-check and nginx proxy_cache comparison when those are installed.
-import { spawn } from 'node:child_process';
+// 3. wrk cross-check and nginx proxy_cache reference, when wrk (and nginx) are
+//    installed (`--install-refs` installs the missing ones with apt-get): nginx
+//    with proxy_cache in front of the same 1 KiB origin (generated nginx.conf in
+//    a temp dir, daemon off, one worker, pinned like the other servers), then
+//    `wrk -t1 -c50 -d10s` against bare hono, the sidecar (L1 on) and nginx,
+//    interleaved over 3 reps: median req/s and ratios.
+import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,7 +116,8 @@ function cpuOf(child) {
   });
 }
 function stopAll() {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  // nginx: SIGTERM, so that its master takes its worker down with it
+  for (const c of children) if (c.exitCode === null) c.kill(c.graceful ? 'SIGTERM' : 'SIGKILL');
 }
 process.on('exit', stopAll);
 for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => process.exit(130));
@@ -149,18 +157,64 @@ function cannon(opts) {
   return autocannon({ ...opts, workers: undefined });
 }
 
+/** `wrk -t1 -c<connections> -d<duration>s url` (runs on the load generator's CPU): req/s and p99 (ms). */
 function wrk(url, duration, connections) {
   return new Promise((resolve) => {
-    const p = spawn('wrk', ['-t', '1', '-c', String(connections), '-d', `${duration}s`, url], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const p = spawn('wrk', ['-t1', `-c${connections}`, `-d${duration}s`, '--latency', url], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
-    p.on('close', () => resolve(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN)));
+    p.on('close', () => {
+      const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+      const m = /99%\s+([\d.]+)(us|ms|s)\b/.exec(out);
+      const p99 = m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] : NaN;
+      const errs = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(out);
+      if (errs) console.warn(`  wrk ${url}: ${errs[0]}`);
+      resolve({ rps, p99 });
+    });
   });
 }
 
+const listening = (port) =>
+  new Promise((r) => {
+    const s = net.connect(port, '127.0.0.1', () => {
+      s.end();
+      r(true);
+    });
+    s.on('error', () => r(false));
+  });
+
+/**
+ * --install-refs: apt-get install nginx and/or wrk when missing. Debian's nginx
+ * package starts (and enables) a service on port 80: stop it again unless
+ * something already listened on 80 before.
+ */
+async function installRefs() {
+  const missing = ['nginx', 'wrk'].filter((c) => !which(c));
+  if (missing.length === 0) return;
+  if (!which('apt-get')) throw new Error(`--install-refs: ${missing.join(', ')} missing and apt-get unavailable`);
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+  const busy80 = await listening(80);
+  console.log(`installing ${missing.join(' ')} with apt-get ...`);
+  const run = (argv) => {
+    const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    return r.status === 0;
+  };
+  if (!run([...sudo, 'apt-get', 'update']) || !run([...sudo, 'apt-get', 'install', '-y', ...missing])) throw new Error(`--install-refs: apt-get install ${missing.join(' ')} failed`);
+  if (missing.includes('nginx') && !busy80) {
+    run([...sudo, 'service', 'nginx', 'stop']);
+    if (existsSync('/run/systemd/system') && which('systemctl')) {
+      run([...sudo, 'systemctl', 'stop', 'nginx']);
+      run([...sudo, 'systemctl', 'disable', 'nginx']);
+    }
+    for (let i = 0; i < 50 && (await listening(80)); i++) await sleep(100);
+    if (await listening(80)) console.warn('--install-refs: an nginx installed by the package still listens on :80; stop it by hand');
+  }
+}
+
 async function main() {
-  const args = parseArgs(process.argv.slice(2), ['quick', 'record', 'no-stampede']);
+  const args = parseArgs(process.argv.slice(2), ['quick', 'record', 'no-stampede', 'install-refs']);
   if (args.serve) return serve(args.serve, Number(args.port), args);
+  if (args['install-refs'] === true && process.env.HTTP_BENCH_PINNED !== '1') await installRefs();
   if (!existsSync(DIST) || !existsSync(CACHESIDE_CLI)) throw new Error('dist/ not found: run `npm run build` first');
   const pin = pinning();
   const load0 = os.loadavg()[0];
@@ -233,12 +287,37 @@ async function main() {
   const hitHeaders = ['server', 'req/s (median)', 'p99', 'ratio vs bare (median)', 'ratio range', 'server CPU/req', 'CPU ratio (bare/x)'];
 
   let wrkRows = null;
-  if (which('wrk')) {
-    wrkRows = [];
-    for (const t of targets) wrkRows.push([t.name, Math.round(await wrk(t.url, duration, connections))]);
+  let wrkHeaders = [];
+  let nginxNote = 'nginx not installed: no proxy_cache comparison (--install-refs installs it)';
+  const wrkDuration = positiveInt(args['wrk-duration'] ?? (quick ? 3 : 10), '--wrk-duration');
+  const wrkReps = positiveInt(args['wrk-reps'] ?? 3, '--wrk-reps');
+  if (!which('wrk')) nginxNote = 'wrk not installed: no wrk cross-check or nginx comparison (--install-refs installs them)';
+  else {
+    const refs = [targets[0], targets[1]].map((t) => ({ name: t.name, url: t.url, rps: [], p99: [] }));
+    if (which('nginx')) {
+      const url = await startNginx(upstream, pin);
+      refs.push({ name: 'nginx', url, rps: [], p99: [] });
+      nginxNote = 'nginx: proxy_cache (proxy_cache_valid 200 60s), 1 worker, same origin, pinned like the others';
+    }
+    console.log(`\nwrk -t1 -c${connections} -d${wrkDuration}s: ${refs.map((r) => r.name).join(', ')}, interleaved × ${wrkReps}`);
+    const per = Object.fromEntries(refs.map((r) => [r.name, []]));
+    for (let rep = 0; rep < wrkReps; rep++) {
+      const order = rep % 2 === 0 ? refs : [...refs].reverse();
+      const got = {};
+      for (const r of order) {
+        const w = await wrk(r.url, wrkDuration, connections);
+        r.rps.push(w.rps);
+        r.p99.push(w.p99);
+        got[r.name] = w.rps;
+      }
+      for (const r of refs) per[r.name].push(got[r.name]);
+      console.log(`  rep ${rep + 1}: ` + refs.map((r) => `${r.name} ${Math.round(got[r.name])}`).join(', '));
+    }
+    const ratio = (a, b) => median(per[a].map((x, i) => x / per[b][i])).toFixed(2);
+    const hasNginx = refs.length === 3;
+    wrkHeaders = ['server', 'req/s (median)', 'runs', 'p99 (median)', 'x / bare (median)', ...(hasNginx ? ['x / nginx (median)'] : [])];
+    wrkRows = refs.map((r) => [r.name, Math.round(median(r.rps)), r.rps.map(Math.round).join(', '), `${median(r.p99).toFixed(2)} ms`, ratio(r.name, 'bare'), ...(hasNginx ? [ratio(r.name, 'nginx')] : [])]);
   }
-  let nginxNote = 'nginx not installed: no proxy_cache comparison';
-  if (which('nginx')) nginxNote = await nginxRatio(targets, upstream, duration, connections);
 
   const stampRows = [];
   if (args['no-stampede'] !== true) {
@@ -254,7 +333,7 @@ async function main() {
   const stampHeaders = ['stampede (100 conns, cold key, 200 ms upstream)', 'upstream requests', 'p99', 'p50', 'requests', 'errors'];
 
   console.log('\n' + textTable(hitHeaders, hitRows));
-  if (wrkRows) console.log('\nwrk cross-check (req/s)\n' + textTable(['server', 'req/s'], wrkRows));
+  if (wrkRows) console.log(`\nwrk cross-check (wrk -t1 -c${connections} -d${wrkDuration}s, ${wrkReps} interleaved reps)\n` + textTable(wrkHeaders, wrkRows));
   console.log(`\n${nginxNote}`);
   if (stampRows.length) console.log('\n' + textTable(stampHeaders, stampRows));
 
@@ -268,7 +347,7 @@ async function main() {
       `Hit path: ${rounds} interleaved rounds × ${duration} s, ${connections} connections, 1 KiB body (autocannon).`,
       '',
       markdownTable(hitHeaders, hitRows),
-      wrkRows ? '\nwrk cross-check:\n\n' + markdownTable(['server', 'req/s'], wrkRows) : '',
+      wrkRows ? `\nwrk cross-check (\`wrk -t1 -c${connections} -d${wrkDuration}s\`, ${wrkReps} interleaved reps; sidecar = L1 on):\n\n` + markdownTable(wrkHeaders, wrkRows) : '',
       '',
       nginxNote,
       '',
@@ -281,24 +360,49 @@ async function main() {
   console.log(`\nsidecar/bare ${sidecarRatio.toFixed(2)} (target >= 0.70); stampede upstream requests ${stampRows.map((r) => r[1]).join(', ') || 'not run'} (target 1): ${ok ? 'OK' : 'BELOW TARGET'}`);
 }
 
-/** nginx proxy_cache in front of the same upstream, measured like the others. */
-async function nginxRatio(targets, upstream, duration, connections) {
+/**
+ * nginx with proxy_cache in front of the same origin (generated nginx.conf in a
+ * temp dir, daemon off, pinned like the other servers). Returns the /item URL,
+ * warmed (the second request is a proxy_cache HIT).
+ */
+async function startNginx(upstream, pin) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nginx-bench-'));
+  chmodSync(dir, 0o755); // workers run as an unprivileged user when we are root
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const port = await getFreePort();
+  const conf = path.join(dir, 'nginx.conf');
   writeFileSync(
-    path.join(dir, 'nginx.conf'),
-    `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+    conf,
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
 events { worker_connections 1024; }
-http { access_log off; proxy_cache_path ${dir}/cache keys_zone=c:10m;
-  server { listen 127.0.0.1:${port}; location / { proxy_pass ${upstream}; proxy_cache c; proxy_cache_valid 200 60s; add_header X-Cache $upstream_cache_status; } } }`,
+http {
+  access_log off;
+  proxy_cache_path ${dir}/cache levels=1:2 keys_zone=c:10m max_size=64m inactive=10m;
+  upstream origin { server ${upstream.replace(/^http:\/\//, '')}; keepalive 32; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://origin;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_cache c;
+      proxy_cache_valid 200 60s;
+      add_header X-Cache $upstream_cache_status;
+    }
+  }
+}
+`,
   );
-  start(['nginx', '-p', dir, '-c', path.join(dir, 'nginx.conf')], []);
+  const c = start(['nginx', '-p', dir, '-c', conf, '-e', path.join(dir, 'error.log')], pin.server);
+  c.graceful = true;
   const url = `http://127.0.0.1:${port}/item`;
   await waitHttp(url);
-  const n = (await cannon({ url, connections, duration })).requests.average;
-  const bare = (await cannon({ url: targets[0].url, connections, duration })).requests.average;
-  const sc = (await cannon({ url: targets[1].url, connections, duration })).requests.average;
-  return `nginx proxy_cache: ${Math.round(n)} req/s; sidecar/nginx ${(sc / n).toFixed(2)}, bare hono/nginx ${(bare / n).toFixed(2)}`;
+  const second = await waitHttp(url);
+  if (second.headers.get('x-cache') !== 'HIT') throw new Error(`nginx: warm-up did not give a proxy_cache HIT (${second.headers.get('x-cache')})`);
+  return url;
 }
 
 main()

@@ -2,11 +2,12 @@
 // BGSAVE of a large data set under write load: cacheside's forkless,
 // copy-on-write-per-key snapshot against redis-server's fork.
 //
-// For each server: DEBUG POPULATE <keys> (value size --value-size), then
+// For each server: <keys> SETs of key:<12 digits> (value size --value-size), then
 // redis-benchmark (SET on random existing keys: every write hits a key of the
 // image, the worst case for copy-on-write) in chunks of --chunk requests:
-//   1. baseline: --chunks chunks with no save running;
-//   2. BGSAVE, then chunks until it has finished (at least --chunks).
+//   1. warm-up, then baseline: --chunks chunks each, no save running;
+//   2. BGSAVE, then chunks until it has finished (at least --chunks);
+//   3. as many chunks again with no save (RSS growth of the load alone).
 // Reported: p99 of the chunks (median and worst chunk), throughput, BGSAVE
 // duration, and peak RSS growth during the BGSAVE relative to the data set
 // (RSS after populating minus RSS of the empty server). For redis-server the
@@ -37,7 +38,7 @@ import {
 } from './resp-bench.mjs';
 
 const USAGE = `usage: node benchmarks/persistence-bgsave.mjs [options]
-  --keys 1000000     keys in the data set (DEBUG POPULATE)
+  --keys 1000000     keys in the data set (SET key:<12 digits>, the keys redis-benchmark -r uses)
   --value-size 100   bytes per value
   --chunk 50000      SET requests per redis-benchmark chunk
   --chunks 4         chunks of the baseline (and minimum during BGSAVE)
@@ -116,6 +117,29 @@ function chunk(server, { n, clients, keys }, pin) {
   });
 }
 
+/**
+ * SET key:<12 digits> for every key redis-benchmark -r <keys> will write
+ * (so every benchmark write modifies a key of the snapshot), pipelined.
+ * Through the protocol, as clients write data (DEBUG POPULATE builds its
+ * strings differently from parsed commands).
+ */
+async function populate(conn, { keys, valueSize }) {
+  const batch = 2000;
+  for (let start = 0; start < keys; start += batch) {
+    const end = Math.min(keys, start + batch);
+    let s = '';
+    for (let i = start; i < end; i++) {
+      const k = `key:${String(i).padStart(12, '0')}`;
+      const v = `value:${i}:`.padEnd(valueSize, 'x');
+      s += `*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$${v.length}\r\n${v}\r\n`;
+    }
+    conn.write(Buffer.from(s, 'latin1'));
+    const replies = [];
+    for (let i = start; i < end; i++) replies.push(conn.read());
+    await withTimeout(Promise.all(replies), 120_000, 'SET batch timed out');
+  }
+}
+
 async function info(conn, section) {
   const r = await withTimeout(conn.call('INFO', section), 30_000, 'INFO timed out');
   const out = {};
@@ -133,19 +157,27 @@ async function run(kind, o, pin) {
     await sleep(500);
     const empty = rss(server.pid);
     const t0 = performance.now();
-    await withTimeout(conn.call('DEBUG', 'POPULATE', o.keys, 'key', o.valueSize), 600_000, 'DEBUG POPULATE timed out');
+    await populate(conn, o);
     console.log(`${kind}: populated ${o.keys} keys in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     await sleep(2000);
     const loaded = rss(server.pid);
     const dataset = loaded - empty;
+    const sampleFrom = () => {
+      const start = rss(server.pid) + (kind === 'redis' ? childrenPrivate(server.pid) : 0);
+      const w = { start, peak: start, timer: null };
+      w.timer = setInterval(() => {
+        const x = rss(server.pid) + (kind === 'redis' ? childrenPrivate(server.pid) : 0);
+        if (x > w.peak) w.peak = x;
+      }, 10);
+      return () => {
+        clearInterval(w.timer);
+        return w.peak - w.start;
+      };
+    };
+    for (let i = 0; i < o.chunks; i++) await chunk(server, o, pin.client); // warm-up
     const base = [];
     for (let i = 0; i < o.chunks; i++) base.push(await chunk(server, o, pin.client));
-    const before = rss(server.pid);
-    let peak = before;
-    const sampler = setInterval(() => {
-      const x = rss(server.pid) + (kind === 'redis' ? childrenPrivate(server.pid) : 0);
-      if (x > peak) peak = x;
-    }, 10);
+    let stopSampling = sampleFrom();
     const reply = await conn.call('BGSAVE');
     if (String(reply) !== 'Background saving started') throw new Error(`BGSAVE: ${reply}`);
     const saveStart = performance.now();
@@ -159,15 +191,19 @@ async function run(kind, o, pin) {
         if (during.length >= o.chunks) break;
       }
     }
-    clearInterval(sampler);
+    const growth = stopSampling();
+    // The same load for as long without a save: how much RSS the writes alone add meanwhile (V8 grows its heap before collecting).
+    stopSampling = sampleFrom();
+    for (let k = 0; k < during.length; k++) await chunk(server, o, pin.client);
+    const growthNoSave = stopSampling();
     const i = await info(conn, 'persistence');
     if (i.rdb_last_bgsave_status !== 'ok') throw new Error(`${kind}: BGSAVE failed`);
     return {
       kind,
       dataset,
-      growth: peak - before,
+      growth,
+      growthNoSave,
       saveSec: (saveEnd - saveStart) / 1000,
-      cow: Number(i.rdb_last_cow_size ?? 0),
       base,
       during,
     };
@@ -197,7 +233,17 @@ async function main() {
   const kinds = !opts['no-redis'] && which('redis-server') ? ['cacheside', 'redis'] : ['cacheside'];
   const res = [];
   for (const k of kinds) res.push(await run(k, o, pin));
-  const headers = ['server', 'p99 no save (ms)', 'p99 during BGSAVE: median / worst chunk (ms)', 'p99 ratio', 'SET req/s no save / during', 'BGSAVE s', 'data set MB', 'RSS growth MB', 'growth / data set'];
+  const headers = [
+    'server',
+    'p99 no save (ms)',
+    'p99 during BGSAVE: median / worst chunk (ms)',
+    'p99 ratio',
+    'SET req/s no save / during',
+    'BGSAVE s',
+    'data set MB',
+    'RSS growth MB: BGSAVE window / same load, no save',
+    'growth due to BGSAVE / data set',
+  ];
   const rows = res.map((r) => {
     const p0 = median(r.base.map((c) => c.p99));
     const p1 = median(r.during.map((c) => c.p99));
@@ -210,8 +256,8 @@ async function main() {
       `${Math.round(median(r.base.map((c) => c.rps)))} / ${Math.round(median(r.during.map((c) => c.rps)))}`,
       r.saveSec.toFixed(1),
       mb(r.dataset),
-      mb(r.growth),
-      `${((r.growth / r.dataset) * 100).toFixed(1)}%`,
+      `${mb(r.growth)} / ${mb(r.growthNoSave)}`,
+      `${((Math.max(0, r.growth - r.growthNoSave) / r.dataset) * 100).toFixed(1)}% (raw ${((r.growth / r.dataset) * 100).toFixed(1)}%)`,
     ];
   });
   console.log('\n' + textTable(headers, rows));
@@ -223,7 +269,7 @@ async function main() {
         '',
         `Environment: ${describeEnvironment(pin)}`,
         '',
-        `${o.keys} keys × ${o.valueSize}-byte values (DEBUG POPULATE); load: redis-benchmark -t set -r ${o.keys} -c ${o.clients} -P 1 in chunks of ${o.n} requests (${o.chunks} chunks without a save; during BGSAVE, chunks until it ends, at least ${o.chunks}). RSS growth: peak RSS during the BGSAVE minus RSS before it (redis-server: parent RSS + the fork child's private pages).`,
+        `${o.keys} keys × ${o.valueSize}-byte values (pipelined SETs of the keys redis-benchmark -r writes); load: redis-benchmark -t set -r ${o.keys} -c ${o.clients} -P 1 in chunks of ${o.n} requests (${o.chunks} chunks without a save; during BGSAVE, chunks until it ends, at least ${o.chunks}). RSS growth: peak RSS during a window minus RSS at its start (redis-server: parent RSS + the fork child's private pages); the BGSAVE window is followed by a window as long with the same load and no save, and the difference is what the save itself costs (cacheside's heap grows under write load alone, before V8 collects).`,
         '',
         markdownTable(headers, rows),
       ].join('\n'),

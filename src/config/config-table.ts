@@ -6,6 +6,8 @@
  * Redis 7 redis.conf loads unchanged), shows in CONFIG GET and lets CONFIG SET
  * change, but that have no effect here; they are logged once at start-up.
  */
+import { statSync } from 'node:fs';
+
 export type ConfigType = 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'save' | 'obuf' | 'bind' | 'keyspace-events' | 'percentiles';
 
 export interface ConfigDef {
@@ -46,6 +48,20 @@ const str = (name: string, def: string, extra: Partial<ConfigDef> = {}): ConfigD
 const oneOf = (name: string, def: string, values: readonly string[], extra: Partial<ConfigDef> = {}): ConfigDef => ({ name, type: 'enum', default: def, enumValues: values, ...extra });
 const noEffect = { effect: false } as const;
 const SHUTDOWN_FLAGS = ['default', 'save', 'nosave', 'now', 'force'] as const;
+
+/** dbfilename / appendfilename / appenddirname name a file in `dir`, not a path. */
+function isPath(v: string): boolean {
+  return v.includes('/') || v.includes('\\');
+}
+
+/** dir must be an existing directory (Redis chdirs there). */
+function checkDir(v: string): string | null {
+  try {
+    return statSync(v).isDirectory() ? null : 'Not a directory';
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message;
+  }
+}
 
 /** oom-score-adj-values: three integers in -2000..2000. */
 function checkOomScoreAdjValues(raw: string): string | null {
@@ -183,8 +199,8 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   int('stream-node-max-entries', 100, 0, LLMAX),
   // ---- persistence -------------------------------------------------------------
   { name: 'save', type: 'save', default: '3600 1 300 100 60 10000' },
-  str('dbfilename', 'dump.rdb', { protected: true }),
-  str('dir', '.', { protected: true }),
+  str('dbfilename', 'dump.rdb', { protected: true, check: (v) => (isPath(v) ? "dbfilename can't be a path, just a filename" : null) }),
+  str('dir', '.', { protected: true, check: checkDir }),
   yesno('rdbcompression', 'yes'),
   yesno('rdbchecksum', 'yes', { immutable: true }),
   yesno('stop-writes-on-bgsave-error', 'yes'),
@@ -194,8 +210,8 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   int('key-load-delay', 0, -LLMAX, LLMAX, { hidden: true }),
   oneOf('sanitize-dump-payload', 'no', ['no', 'yes', 'clients']),
   yesno('appendonly', 'no'),
-  str('appendfilename', 'appendonly.aof', { immutable: true }),
-  str('appenddirname', 'appendonlydir', { immutable: true }),
+  str('appendfilename', 'appendonly.aof', { immutable: true, check: (v) => (isPath(v) ? "appendfilename can't be a path, just a filename" : null) }),
+  str('appenddirname', 'appendonlydir', { immutable: true, check: (v) => (isPath(v) ? "appenddirname can't be a path, just a dirname" : null) }),
   oneOf('appendfsync', 'everysec', ['everysec', 'always', 'no']),
   yesno('no-appendfsync-on-rewrite', 'no'),
   int('auto-aof-rewrite-percentage', 100, 0, 2147483647),

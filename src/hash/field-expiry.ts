@@ -158,7 +158,7 @@ export function expireFieldsOnAccess(s: Session, key: string, h: HashValue): boo
   const t = now();
   if (h.minExpire() > t) return true;
   const e = s.engine;
-  if (e.keyspaceEvents.lazyDeleteDisabled || e.role !== 'master') return true;
+  if (e.keyspaceEvents.lazyDeleteDisabled || e.role !== 'master' || e.loading) return true;
   expireDueFields(e, s.db, key, h, t);
   return h.size > 0;
 }

@@ -51,6 +51,8 @@ export interface KeyspaceEvents {
   beforeClear?: ((db: Keyspace) => void) | null;
   /** When true, expired keys are hidden but not deleted (replicas). */
   lazyDeleteDisabled: boolean;
+  /** When true (an AOF is being loaded), no key counts as expired: the commands replayed must see them as Redis does. */
+  noExpiry?: boolean;
   stats: { hits: number; misses: number };
 }
 
@@ -120,6 +122,7 @@ export class Keyspace {
     if (slot === undefined) return -1;
     const exp = this.expireAt[slot]!;
     if (exp !== 0 && exp <= now()) {
+      if (this.ev.noExpiry === true) return slot;
       if (this.ev.lazyDeleteDisabled) return -1;
       this.expireSlot(slot);
       return -1;

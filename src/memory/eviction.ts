@@ -327,19 +327,24 @@ export class Evictor {
     }
   }
 
-  /** Sample a database into the pool. */
+  /**
+   * Sample a database into the pool. Only the metadata of a sample is read
+   * unless it makes it into the pool (random slots are cache misses: the
+   * fewer arrays touched per sample, the cheaper eviction is). A volatile
+   * sample already expired is reclaimed on the spot (not an eviction).
+   */
   private populate(db: Keyspace): void {
-    const t = clock.frozen !== 0 ? clock.frozen : Date.now();
     const meta = db.meta;
+    const t = this.volatileOnly ? (clock.frozen !== 0 ? clock.frozen : Date.now()) : 0;
     for (let i = 0; i < this.samples; i++) {
       const slot = this.volatileOnly ? db.randomVolatileSlot() : db.randomSlot();
       if (slot < 0) return;
-      // A key found expired is reclaimed on the spot (not an eviction).
-      if (db.expireIfDue(slot, t)) continue;
+      if (this.volatileOnly && db.expireIfDue(slot, t)) continue;
       let score: number;
       if (this.kind === 'lru') score = idleMsFromLru(meta[slot]!);
       else if (this.kind === 'lfu') score = 255 - lfuDecayedCounter(meta[slot]!, this.lfuDecayTime);
       else score = Number.MAX_SAFE_INTEGER - db.expireOf(slot);
+      if (this.poolLen === EVICTION_POOL_SIZE && score <= this.poolScore[0]!) continue;
       this.poolInsert(db.id, slot, db.keyOf(slot), score);
     }
   }

@@ -5,10 +5,13 @@
  * pass through unchanged.
  *
  * Commands accumulate in a string during an event-loop turn and are written
- * once at the end of the turn (setImmediate), synchronously, as Redis writes
- * its AOF buffer before sleeping: the bytes are in the kernel before any
- * reply of that turn can reach a client, so a killed process loses nothing
- * that was acknowledged. fsync, by `appendfsync`:
+ * once per turn, synchronously, as Redis writes its AOF buffer before
+ * sleeping: just before the turn's replies are flushed (connection.ts
+ * replyGate.beforeFlush), or at the end of the turn when no reply is due
+ * (expiries). The bytes are in the kernel before any reply of that turn
+ * leaves, so a killed process loses nothing that was acknowledged, whatever
+ * the fsync policy (a crash of the machine is what fsync is about).
+ * fsync, by `appendfsync`:
  *  - always: the replies of a turn are held (connection.ts replyGate) until an
  *    fsync covering that turn's writes completes; one fsync in flight at a
  *    time, shared by every client (group commit), run off the event loop;
@@ -31,8 +34,14 @@ export interface AofTarget {
   size: number;
 }
 
-/** Writers in `always` mode (several engines may share a process: tests). */
+/** Writers in `always` mode, and all open writers (several engines may share a process: tests). */
 const alwaysWriters = new Set<AofWriter>();
+const openWriters = new Set<AofWriter>();
+
+/** Before replies are flushed: write what the turn's commands appended (see connection.ts). */
+function flushWriters(): void {
+  for (const w of openWriters) if (w.bufferLength > 0) w.flush();
+}
 
 function combinedBarrier(): Promise<void> | null {
   let out: Promise<void>[] | null = null;
@@ -76,6 +85,8 @@ export class AofWriter {
     public target: AofTarget,
     private policy: FsyncPolicy,
   ) {
+    openWriters.add(this);
+    replyGate.beforeFlush = flushWriters;
     this.setPolicy(policy);
   }
 
@@ -275,7 +286,9 @@ export class AofWriter {
   close(): void {
     this.flushAndSync();
     alwaysWriters.delete(this);
+    openWriters.delete(this);
     replyGate.barrier = alwaysWriters.size > 0 ? combinedBarrier : null;
+    if (openWriters.size === 0) replyGate.beforeFlush = null;
     if (this.timer) clearInterval(this.timer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.timer = null;

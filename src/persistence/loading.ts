@@ -393,9 +393,9 @@ export class AofLoadJob implements LoadJob {
   /** Execute commands until the deadline; true at the end of the file. */
   private commands(c: AofFileState, deadline: number): boolean {
     const aof = c.aof!;
-    const saved = clock.frozen;
-    // Nothing expires while loading (Redis's keyIsExpired says no during a load): time stands at 1 ms.
-    clock.frozen = 1;
+    const ev = this.engine.keyspaceEvents;
+    // Nothing expires while loading (Redis's keyIsExpired says no during a load).
+    ev.noExpiry = true;
     try {
       let n = 0;
       for (;;) {
@@ -427,7 +427,7 @@ export class AofLoadJob implements LoadJob {
         }
       }
     } finally {
-      clock.frozen = saved;
+      ev.noExpiry = false;
     }
   }
 

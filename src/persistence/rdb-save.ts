@@ -110,6 +110,8 @@ export class SaveAborted extends Error {}
 const SLICE_MS = 2;
 /** Stop a slice early when this many bytes are waiting to be written. */
 const SLICE_BYTES = 1024 * 1024;
+/** Staging buffer size: a slice's output plus what the last keys of a slice may add. */
+const STAGE_BYTES = 2 * SLICE_BYTES;
 
 /**
  * One snapshot written to one file. `runSync()` (SAVE) or `run()` (in the
@@ -189,9 +191,12 @@ export class SnapshotFile {
         snap.step(performance.now() + SLICE_MS, maxKeys, SLICE_BYTES);
         const bufs = snap.take();
         if (bufs.length > 0) {
+          // Copy the slice's output into a reusable buffer at once, so the encoder's chunks die
+          // young (held across turns they would be promoted and kept until a full GC).
+          const staged = this.stage(bufs);
           if (inFlight !== null) await inFlight;
           if (this.aborted) throw new SaveAborted('aborted');
-          inFlight = this.writeAsync(bufs);
+          inFlight = this.writeAsync([staged]);
         }
         if (delay > 0) await sleep((maxKeys * delay) / 1000);
         else await yieldTurn();
@@ -213,6 +218,20 @@ export class SnapshotFile {
       rmQuiet(tmp);
       throw e;
     }
+  }
+
+  /** Two staging buffers: one being written, one being filled (one write in flight at most). */
+  private readonly staging = [Buffer.allocUnsafeSlow(STAGE_BYTES), Buffer.allocUnsafeSlow(STAGE_BYTES)];
+  private stageNext = 0;
+
+  private stage(bufs: Buffer[]): Buffer {
+    let total = 0;
+    for (const b of bufs) total += b.length;
+    const into = total <= STAGE_BYTES ? this.staging[this.stageNext]! : Buffer.allocUnsafe(total);
+    this.stageNext ^= 1;
+    let off = 0;
+    for (const b of bufs) off += b.copy(into, off);
+    return into.subarray(0, total);
   }
 
   /** Write buffers in order (writev: no copy into one big buffer). */

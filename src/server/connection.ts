@@ -20,14 +20,17 @@ let flushScheduled = false;
  * a promise when writes already executed are not yet durable; the replies
  * produced so far are then held until it resolves (group commit: one
  * barrier per event-loop turn for every client). null = nothing to wait for.
+ * `beforeFlush` runs first (the AOF writes what this turn's commands appended,
+ * so no reply ever leaves before its write reached the kernel).
  */
-export const replyGate: { barrier: (() => Promise<void> | null) | null } = { barrier: null };
+export const replyGate: { barrier: (() => Promise<void> | null) | null; beforeFlush: (() => void) | null } = { barrier: null, beforeFlush: null };
 /** Batches of replies held by the gate, released in order. */
 let held: Promise<void> | null = null;
 let heldBatches = 0;
 
 function flushAll(): void {
   flushScheduled = false;
+  if (replyGate.beforeFlush !== null) replyGate.beforeFlush();
   const wait = replyGate.barrier !== null ? replyGate.barrier() : null;
   if (wait === null && heldBatches === 0) {
     // Flushing may not add to the list (it only writes), so a plain loop is safe.

@@ -60,7 +60,7 @@ export function spawnServer(dir: string, port: number, args: string[] = []): Pro
   live.add(child);
   child.stdout!.on('data', (d: Buffer) => (out += d.toString('latin1')));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString('latin1')));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => {
+  const exited = new Promise<number | null>((r) => child.once('close', (code) => {
     live.delete(child);
     r(code);
   }));

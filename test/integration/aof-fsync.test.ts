@@ -119,4 +119,33 @@ describe('appendfsync', () => {
     const [, ms2] = await timed(c.call('SET', 'k', 'w'));
     expect(ms2).toBeLessThan(FSYNC_MS / 2);
   });
+
+  it('a failing AOF write turns writes into MISCONF until a retry succeeds', async () => {
+    const { c } = await start('everysec');
+    const realWriteSync = fs.writeSync;
+    let failing = true;
+    (fs as { writeSync: unknown }).writeSync = (fd: number, data: Buffer, ...rest: unknown[]) => {
+      if (failing && Buffer.isBuffer(data) && data.includes('fail-me')) {
+        const e = new Error('ENOSPC: no space left on device, write') as NodeJS.ErrnoException;
+        e.code = 'ENOSPC';
+        throw e;
+      }
+      return (realWriteSync as (...a: unknown[]) => number)(fd, data, ...rest);
+    };
+    try {
+      await c.call('SET', 'fail-me', '1');
+      await new Promise((r) => setTimeout(r, 50));
+      const info = String(await c.call('INFO', 'persistence'));
+      expect(info).toContain('aof_last_write_status:err');
+      await expect(c.call('SET', 'other', '1')).rejects.toThrow('MISCONF Errors writing to the AOF file: No space left on device');
+      expect(await c.call('GET', 'fail-me')).toBe('1');
+      failing = false;
+      // The writer retries (once a second) and the gate opens again.
+      const end = Date.now() + 5000;
+      while (String(await c.call('INFO', 'persistence')).includes('aof_last_write_status:err') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      expect(await c.call('SET', 'other', '1')).toBe('OK');
+    } finally {
+      (fs as { writeSync: unknown }).writeSync = realWriteSync;
+    }
+  });
 });

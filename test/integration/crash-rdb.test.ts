@@ -117,6 +117,8 @@ describe('crash safety of dump.rdb', () => {
     expect(await c2.call('DBSIZE')).toBe(300_001);
     expect(await c2.call('GET', 'key:123456')).toBe(sample);
     expect(Number(await c2.call('TTL', 'marker'))).toBeGreaterThan(900);
+    const logEnd = Date.now() + 3000;
+    while (!q.output().includes('Done loading RDB') && Date.now() < logEnd) await new Promise((r) => setTimeout(r, 20));
     expect(q.output()).toMatch(/Done loading RDB, keys loaded: 300001, keys expired: 0\./);
   }, 30_000);
 });

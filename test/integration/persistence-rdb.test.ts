@@ -290,6 +290,21 @@ describe('damaged files and INFO', () => {
     await expect(startTestServer({ dir })).rejects.toThrow(/truncated|end of file/i);
   });
 
+  it('dir must exist; dbfilename is a file name, not a path (Redis replies)', async () => {
+    const s = await start({ 'enable-protected-configs': 'yes' });
+    const c = s.client();
+    await expect(c.call('CONFIG', 'SET', 'dir', '/nonexistent-cacheside-dir')).rejects.toThrow(
+      "ERR CONFIG SET failed (possibly related to argument 'dir') - No such file or directory",
+    );
+    await expect(c.call('CONFIG', 'SET', 'dbfilename', 'a/b')).rejects.toThrow(
+      "ERR CONFIG SET failed (possibly related to argument 'dbfilename') - dbfilename can't be a path, just a filename",
+    );
+    const other = tmpDir();
+    expect(await c.call('CONFIG', 'SET', 'dir', other, 'dbfilename', 'other.rdb')).toBe('OK');
+    await c.call('SAVE');
+    expect(fs.existsSync(path.join(other, 'other.rdb'))).toBe(true);
+  });
+
   it('INFO persistence has Redis 7.0 fields in order, with live values', async () => {
     const s = await start();
     const c = s.client();

@@ -42,7 +42,7 @@ const SETS = ['s0', 's1'];
 const ZSETS = ['z0', 'z1'];
 const SORTABLE = [...LISTS, ...SETS, ...ZSETS];
 const DSTS = ['d0', 'd1', 'l1'];
-const OTHER = ['str', 'h', 'missing'];
+const OTHER = ['str', 'h', 'strm', 'missing'];
 /** Numbers: integers (intsets) and other spellings strtod reads. */
 const NUMBERS = ['0', '1', '2', '3', '7', '10', '-1', '-20', '100', '9223372036854775807', '1.5', '-0.25', '1e1', '0x10', ' 4', 'inf', '-inf', ''];
 /** Elements: numbers and words (ALPHA); no two equal up to a NUL byte. Keys ending in 0 only get numbers. */
@@ -208,6 +208,9 @@ describe('differential: SORT, cacheside vs redis-server 7.0', () => {
           await c.send('HELLO', resp);
           await c.send('FLUSHALL');
           await c.send('CONFIG', 'SET', 'zset-max-listpack-entries', '128');
+          await c.send('SET', 'str', 'v');
+          await c.send('HSET', 'h', 'f', '1');
+          await c.send('XADD', 'strm', '1-1', 'f', 'v');
         }
         history.length = 0;
         history.push(`HELLO ${resp}`);
