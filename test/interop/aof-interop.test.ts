@@ -31,19 +31,28 @@ afterEach(async () => {
 
 /** A redis-server on a random port in 20000–60000 that is free, on `dir`. */
 async function startRedis(dir: string, args: string[]): Promise<{ port: number; client: Redis; stop: () => Promise<void> }> {
+  // A port that answers no PING can still fail to bind (the range overlaps the ephemeral ports
+  // of the suite's own client connections): try a few fresh ports before giving up.
   let port = 0;
-  for (;;) {
-    port = 20000 + Math.floor(Math.random() * 40000);
-    if ((await rawCommand(port, ['PING']).catch(() => 'free')) === 'free') break;
-  }
-  const child = spawn('redis-server', ['--port', String(port), '--dir', dir, '--save', '', '--enable-debug-command', 'yes', ...args], {
-    stdio: 'ignore',
-  });
-  redises.push(child);
-  const end = Date.now() + 10_000;
-  while ((await rawCommand(port, ['PING']).catch(() => '')) !== '+PONG') {
-    if (Date.now() > end || child.exitCode !== null) throw new Error('redis-server did not start');
-    await new Promise((r) => setTimeout(r, 30));
+  let child: ReturnType<typeof spawn> | null = null;
+  for (let attempt = 0; child === null; attempt++) {
+    do port = 20000 + Math.floor(Math.random() * 40000);
+    while ((await rawCommand(port, ['PING']).catch(() => 'free')) !== 'free');
+    const c = spawn('redis-server', ['--port', String(port), '--dir', dir, '--save', '', '--enable-debug-command', 'yes', ...args], {
+      stdio: 'ignore',
+    });
+    redises.push(c);
+    const end = Date.now() + 10_000;
+    let up = false;
+    while (!(up = (await rawCommand(port, ['PING']).catch(() => '')) === '+PONG')) {
+      if (Date.now() > end || c.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    if (up) child = c;
+    else {
+      c.kill('SIGKILL');
+      if (attempt >= 2) throw new Error('redis-server did not start');
+    }
   }
   const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
   client.on('error', () => {});
