@@ -42,6 +42,7 @@ const USAGE = `usage: node benchmarks/persistence-bgsave.mjs [options]
   --value-size 100   bytes per value
   --chunk 50000      SET requests per redis-benchmark chunk
   --chunks 4         chunks of the baseline (and minimum during BGSAVE)
+  --rounds 3         baseline + BGSAVE + no-save windows per server (medians reported)
   --clients 50       redis-benchmark -c (pipeline 1)
   --no-redis         cacheside only
   --record           append the results to benchmarks/RESULTS.md`;
@@ -175,38 +176,45 @@ async function run(kind, o, pin) {
       };
     };
     for (let i = 0; i < o.chunks; i++) await chunk(server, o, pin.client); // warm-up
-    const base = [];
-    for (let i = 0; i < o.chunks; i++) base.push(await chunk(server, o, pin.client));
-    let stopSampling = sampleFrom();
-    const reply = await conn.call('BGSAVE');
-    if (String(reply) !== 'Background saving started') throw new Error(`BGSAVE: ${reply}`);
-    const saveStart = performance.now();
-    let saveEnd = 0;
-    const during = [];
-    for (;;) {
-      during.push(await chunk(server, o, pin.client));
-      const i = await info(conn, 'persistence');
-      if (i.rdb_bgsave_in_progress === '0') {
-        saveEnd ||= performance.now();
-        if (during.length >= o.chunks) break;
+    const rounds = [];
+    for (let r = 0; r < o.rounds; r++) {
+      const base = [];
+      for (let i = 0; i < o.chunks; i++) base.push(await chunk(server, o, pin.client));
+      let stopSampling = sampleFrom();
+      const reply = await conn.call('BGSAVE');
+      if (String(reply) !== 'Background saving started') throw new Error(`BGSAVE: ${reply}`);
+      const saveStart = performance.now();
+      let saveEnd = 0;
+      const during = [];
+      for (;;) {
+        during.push(await chunk(server, o, pin.client));
+        const i = await info(conn, 'persistence');
+        if (i.rdb_bgsave_in_progress === '0') {
+          saveEnd ||= performance.now();
+          if (during.length >= o.chunks) break;
+        }
       }
+      const growth = stopSampling();
+      // The same load for as long without a save: how much RSS the writes alone add meanwhile (V8 grows its heap before collecting).
+      stopSampling = sampleFrom();
+      for (let k = 0; k < during.length; k++) await chunk(server, o, pin.client);
+      const growthNoSave = stopSampling();
+      const i = await info(conn, 'persistence');
+      if (i.rdb_last_bgsave_status !== 'ok') throw new Error(`${kind}: BGSAVE failed`);
+      const round = {
+        p99Base: median(base.map((c) => c.p99)),
+        p99During: median(during.map((c) => c.p99)),
+        p99Worst: Math.max(...during.map((c) => c.p99)),
+        rpsBase: median(base.map((c) => c.rps)),
+        rpsDuring: median(during.map((c) => c.rps)),
+        growth,
+        growthNoSave,
+        saveSec: (saveEnd - saveStart) / 1000,
+      };
+      console.log(`${kind} round ${r + 1}: p99 ${round.p99Base.toFixed(3)} -> ${round.p99During.toFixed(3)} ms, BGSAVE ${round.saveSec.toFixed(1)} s, RSS +${mb(growth)} MB (no save: +${mb(growthNoSave)} MB)`);
+      rounds.push(round);
     }
-    const growth = stopSampling();
-    // The same load for as long without a save: how much RSS the writes alone add meanwhile (V8 grows its heap before collecting).
-    stopSampling = sampleFrom();
-    for (let k = 0; k < during.length; k++) await chunk(server, o, pin.client);
-    const growthNoSave = stopSampling();
-    const i = await info(conn, 'persistence');
-    if (i.rdb_last_bgsave_status !== 'ok') throw new Error(`${kind}: BGSAVE failed`);
-    return {
-      kind,
-      dataset,
-      growth,
-      growthNoSave,
-      saveSec: (saveEnd - saveStart) / 1000,
-      base,
-      during,
-    };
+    return { kind, dataset, rounds };
   } finally {
     conn.close();
     await server.stop();
@@ -226,6 +234,7 @@ async function main() {
     valueSize: positiveInt(opts['value-size'] ?? 100, '--value-size'),
     n: positiveInt(opts.chunk ?? 50_000, '--chunk'),
     chunks: positiveInt(opts.chunks ?? 4, '--chunks'),
+    rounds: positiveInt(opts.rounds ?? 3, '--rounds'),
     clients: positiveInt(opts.clients ?? 50, '--clients'),
   };
   installCleanup();
@@ -236,8 +245,9 @@ async function main() {
   const headers = [
     'server',
     'p99 no save (ms)',
-    'p99 during BGSAVE: median / worst chunk (ms)',
+    'p99 during BGSAVE (ms)',
     'p99 ratio',
+    'worst chunk p99 (ms)',
     'SET req/s no save / during',
     'BGSAVE s',
     'data set MB',
@@ -245,19 +255,21 @@ async function main() {
     'growth due to BGSAVE / data set',
   ];
   const rows = res.map((r) => {
-    const p0 = median(r.base.map((c) => c.p99));
-    const p1 = median(r.during.map((c) => c.p99));
-    const worst = Math.max(...r.during.map((c) => c.p99));
+    const m = (f) => median(r.rounds.map(f));
+    const growth = m((x) => x.growth);
+    const growthNoSave = m((x) => x.growthNoSave);
+    const due = m((x) => Math.max(0, x.growth - x.growthNoSave));
     return [
       r.kind,
-      p0.toFixed(3),
-      `${p1.toFixed(3)} / ${worst.toFixed(3)}`,
-      (p1 / p0).toFixed(2),
-      `${Math.round(median(r.base.map((c) => c.rps)))} / ${Math.round(median(r.during.map((c) => c.rps)))}`,
-      r.saveSec.toFixed(1),
+      m((x) => x.p99Base).toFixed(3),
+      m((x) => x.p99During).toFixed(3),
+      m((x) => x.p99During / x.p99Base).toFixed(2),
+      Math.max(...r.rounds.map((x) => x.p99Worst)).toFixed(3),
+      `${Math.round(m((x) => x.rpsBase))} / ${Math.round(m((x) => x.rpsDuring))}`,
+      m((x) => x.saveSec).toFixed(1),
       mb(r.dataset),
-      `${mb(r.growth)} / ${mb(r.growthNoSave)}`,
-      `${((Math.max(0, r.growth - r.growthNoSave) / r.dataset) * 100).toFixed(1)}% (raw ${((r.growth / r.dataset) * 100).toFixed(1)}%)`,
+      `${mb(growth)} / ${mb(growthNoSave)}`,
+      `${((due / r.dataset) * 100).toFixed(1)}%`,
     ];
   });
   console.log('\n' + textTable(headers, rows));
@@ -269,7 +281,7 @@ async function main() {
         '',
         `Environment: ${describeEnvironment(pin)}`,
         '',
-        `${o.keys} keys × ${o.valueSize}-byte values (pipelined SETs of the keys redis-benchmark -r writes); load: redis-benchmark -t set -r ${o.keys} -c ${o.clients} -P 1 in chunks of ${o.n} requests (${o.chunks} chunks without a save; during BGSAVE, chunks until it ends, at least ${o.chunks}). RSS growth: peak RSS during a window minus RSS at its start (redis-server: parent RSS + the fork child's private pages); the BGSAVE window is followed by a window as long with the same load and no save, and the difference is what the save itself costs (cacheside's heap grows under write load alone, before V8 collects).`,
+        `${o.keys} keys × ${o.valueSize}-byte values (pipelined SETs of the keys redis-benchmark -r writes); load: redis-benchmark -t set -r ${o.keys} -c ${o.clients} -P 1 in chunks of ${o.n} requests (${o.chunks} chunks without a save; during BGSAVE, chunks until it ends, at least ${o.chunks}); ${o.rounds} rounds per server, medians over rounds (p99 ratio: median of the per-round ratios). RSS growth: peak RSS during a window minus RSS at its start (redis-server: parent RSS + the fork child's private pages); the BGSAVE window is followed by a window as long with the same load and no save, and the difference is what the save itself costs (cacheside's heap grows under write load alone, before V8 collects).`,
         '',
         markdownTable(headers, rows),
       ].join('\n'),

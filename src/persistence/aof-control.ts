@@ -224,6 +224,8 @@ export class AofControl {
     }
     this.rewriteScheduled = false;
     this.detach();
+    // Turned off before the first rewrite finished: its temp incremental file is of no use.
+    if (this.state === 'wait_rewrite') rmQuiet(path.join(this.dir, tempIncrName(this.fileName)));
     this.state = 'off';
     this.p.updateGate();
   }
@@ -393,10 +395,6 @@ export class AofControl {
       this.e.log.notice(`Starting automatic rewriting of AOF on ${growth}% growth`);
       this.startRewrite();
     }
-  }
-
-  cron(): void {
-    // A write that failed is retried by the writer itself; nothing else to do per tick.
   }
 
   info(f: InfoFields, now: number): void {

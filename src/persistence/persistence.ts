@@ -13,7 +13,7 @@ import type { Engine } from '../server/engine.js';
 import type { SavePoint } from '../config/config-store.js';
 import { writeGate } from '../server/dispatch.js';
 import { extendInfoSection, type InfoFields } from '../server/info.js';
-import { rdbSnapshotFile, rmQuiet, SaveAborted, type SnapshotFile } from './rdb-save.js';
+import { rdbSnapshotFile, SaveAborted, type SnapshotFile } from './rdb-save.js';
 import { newProgress, rdbFileJob, runBackground, type LoadProgress } from './loading.js';
 import { AofControl } from './aof-control.js';
 
@@ -243,7 +243,6 @@ export class Persistence {
       }
     }
     if (this.child === null) this.aof.autoRewriteCheck();
-    this.aof.cron();
   }
 
   /** FLUSHALL: a background save is dropped; with save points, an (empty) RDB is saved now. */
@@ -327,4 +326,3 @@ export class Persistence {
   }
 }
 
-export { rmQuiet };

@@ -107,7 +107,7 @@ export interface SnapshotFileOptions {
 export class SaveAborted extends Error {}
 
 /** Slice of serialization per event-loop turn, in ms. */
-const SLICE_MS = 2;
+const SLICE_MS = 1;
 /** Stop a slice early when this many bytes are waiting to be written. */
 const SLICE_BYTES = 1024 * 1024;
 /** Staging buffer size: a slice's output plus what the last keys of a slice may add. */

@@ -127,6 +127,22 @@ describe('AOF files', () => {
     expect(await c.call('EXISTS', 'gone')).toBe(0);
   });
 
+  it('with both a dump.rdb and an AOF, start-up loads the AOF (as Redis does)', async () => {
+    const dir = tmpDir();
+    let s = await start({ dir });
+    let c = s.client();
+    await c.call('SET', 'in-aof', '1');
+    await c.call('CONFIG', 'SET', 'appendonly', 'no');
+    await c.call('SET', 'only-in-rdb', '1');
+    await c.call('SAVE');
+    s = await restart(s, { dir, appendonly: 'yes' });
+    c = s.client();
+    expect(await c.call('EXISTS', 'in-aof', 'only-in-rdb')).toBe(1);
+    expect(await c.call('GET', 'in-aof')).toBe('1');
+    s = await restart(s, { dir, appendonly: 'no' });
+    expect(await s.client().call('EXISTS', 'in-aof', 'only-in-rdb')).toBe(2);
+  });
+
   it('aof-use-rdb-preamble no: the base is written as commands', async () => {
     const dir = tmpDir();
     let s = await start({ dir, 'aof-use-rdb-preamble': 'no' });
