@@ -34,7 +34,7 @@ export interface EntryMeta {
   /** stale-while-revalidate / stale-if-error windows (ms) */
   swr: number;
   sie: number;
-  /** 1: never served stale (must-revalidate and friends) */
+  /** 1: no staleness beyond the stored windows (must-revalidate, proxy-revalidate, s-maxage, no-cache): no client max-stale or stale-if-error */
   ns?: 1;
   /** 1: every reuse is validated first (no-cache) */
   ar?: 1;
@@ -46,8 +46,8 @@ export interface EntryMeta {
   inv?: number;
   /** absolute expiry in the engine (PXAT, ms) */
   exp: number;
-  /** where freshness came from: 'r' route TTL */
-  src?: 'r';
+  /** where freshness came from: 'r' route TTL, 'h' heuristic (Last-Modified) */
+  src?: 'r' | 'h';
 }
 
 export interface VaryRecord {

@@ -3,26 +3,34 @@
  * upstream response (an undici pool in the sidecar, the downstream handler in
  * the hono middleware).
  *
- *   fresh entry (L1, synchronous; or L2)      → HIT (304 when validators match)
+ *   fresh entry (L1, synchronous; or L2)      → HIT (304 when validators match,
+ *                                               206 for a byte range)
  *   stale, inside stale-while-revalidate      → STALE, one background refresh
- *   stale otherwise / no-cache                → revalidate (304 refreshes)
- *   miss                                      → fill, coalesced in-process and
+ *   stale, inside the client's max-stale      → STALE
+ *   stale otherwise / no-cache                → revalidate (304 refreshes; a HEAD
+ *                                               revalidates with HEAD)
+ *   miss                                      → fill (a HEAD or a range with a whole
+ *                                               GET), coalesced in-process and
  *                                               across nodes (engine lock)
+ *   only-if-cached and nothing usable         → 504
  *   upstream error, inside stale-if-error     → STALE
- *   unsafe method that succeeded              → invalidate URL, Location, Content-Location
+ *   unsafe method that succeeded              → invalidate URL, same-host Location,
+ *                                               Content-Location
  */
 import type { Logger } from 'pino';
 import type { CacheEntry, VaryRecord } from './entry.js';
-import { headerString, type HeaderGetter, type HeaderRecord } from './http-headers.js';
+import { headerString, normalizeVaryValue, type HeaderGetter, type HeaderRecord } from './http-headers.js';
 import type { CacheMetrics } from './metrics.js';
-import { bypassReason, isErrorStatus, requestDirectives, storability, type RequestDirectives } from './policy.js';
+import { bypassReason, isErrorStatus, isUnsafeMethod, requestDirectives, storability, type RequestDirectives } from './policy.js';
 import {
   buildEntry,
   discard,
+  dropBody,
   errorResult,
   fromEntry,
   mergeNotModified,
   passThrough,
+  rangeOfPassThrough,
   readBounded,
   upstreamErrorResult,
   validatorsOf,
@@ -42,8 +50,13 @@ export interface CacheRequest {
   route: Route;
 }
 
-/** Produces the upstream response; throws UpstreamError (or anything: treated as unreachable). */
-export type Origin = (opts: { fill: boolean; validators?: Record<string, string> }) => Promise<OriginResponse>;
+/**
+ * Produces the upstream response; throws UpstreamError (or anything: treated
+ * as unreachable). `fill`: a cache fill (the client's conditionals and Range
+ * are not sent); `validators`: a revalidation's conditionals; `method`: the
+ * method to use upstream when it differs from the client's (GET for a HEAD miss).
+ */
+export type Origin = (opts: { fill: boolean; validators?: Record<string, string>; method?: string }) => Promise<OriginResponse>;
 
 export interface HttpCacheOptions {
   store: TieredStore;
@@ -67,7 +80,6 @@ interface Lead {
   result: ServeResult;
 }
 
-const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const L1_LABELS = { tier: 'l1' } as const;
 const HIT_PARTS: CacheStatusParts = { hit: true };
 
@@ -93,12 +105,12 @@ export class HttpCache {
   /** Answer a request; synchronous for fresh L1 hits. */
   handle(req: CacheRequest, origin: Origin): ServeResult | Promise<ServeResult> {
     const route = req.route;
-    if (!route.cache) return this.pass(req, origin, 'route');
-    const why = bypassReason(req.method, req.get);
-    if (why !== null) return UNSAFE.has(req.method) ? this.unsafe(req, origin) : this.pass(req, origin, why);
-    if (!this.store.up) return this.pass(req, origin, 'engine-down');
-    const pk = primaryKey(route, req.target);
+    const why = !route.cache ? 'route' : bypassReason(req.method, req.get);
+    if (why === 'method' && isUnsafeMethod(req.method)) return this.unsafe(req, origin);
     const rd = requestDirectives(req.get);
+    const notStored = why ?? (this.store.up ? null : 'engine-down');
+    if (notStored !== null) return rd.onlyIfCached && (req.method === 'GET' || req.method === 'HEAD') ? onlyIfCached() : this.pass(req, origin, notStored);
+    const pk = primaryKey(route, req.target);
     return this.fromL1(req, pk, rd) ?? this.slow(req, origin, pk, rd);
   }
 
@@ -121,20 +133,29 @@ export class HttpCache {
     return fromEntry(l1.entry, req.method, req.get, now, 'HIT', HIT_PARTS);
   }
 
-  private verdict(e: CacheEntry, vary: VaryRecord | null, rd: RequestDirectives, now: number): 'fresh' | 'swr' | 'revalidate' {
-    const invalidated = e.invalidated(vary?.sp);
-    let fresh = !invalidated && e.meta.ar !== 1 && now < e.freshUntil;
-    if (fresh && rd.maxAge !== null && e.age(now) > rd.maxAge * 1000) fresh = false;
-    if (fresh && rd.minFresh !== null && e.freshUntil - now < rd.minFresh * 1000) fresh = false;
-    if (rd.noCache) return 'revalidate';
-    if (fresh) return 'fresh';
+  /**
+   * What a stored entry is good for (RFC 9111 §4.2, §5.2.1; RFC 5861):
+   * fresh; stale but inside stale-while-revalidate; stale but inside the
+   * client's max-stale; or only after revalidation. The client's max-age and
+   * min-fresh rule out serving it unvalidated at all.
+   */
+  private verdict(e: CacheEntry, vary: VaryRecord | null, rd: RequestDirectives, now: number): 'fresh' | 'swr' | 'max-stale' | 'revalidate' {
+    if (rd.noCache || e.meta.ar === 1) return 'revalidate';
+    if (rd.maxAge !== null && e.age(now) > rd.maxAge * 1000) return 'revalidate';
+    if (rd.minFresh !== null && e.freshUntil - now < rd.minFresh * 1000) return 'revalidate';
+    if (now < e.freshUntil && !e.invalidated(vary?.sp)) return 'fresh';
     const staleness = Math.max(0, now - e.freshUntil);
-    if (e.meta.ns !== 1 && e.meta.ar !== 1 && staleness < e.meta.swr) return 'swr';
+    if (staleness < e.meta.swr) return 'swr';
+    if (rd.maxStale !== null && e.meta.ns !== 1 && staleness <= rd.maxStale * 1000) return 'max-stale';
     return 'revalidate';
   }
 
-  private staleIfErrorOk(e: CacheEntry, now: number): boolean {
-    return e.meta.ns !== 1 && e.meta.ar !== 1 && Math.max(0, now - e.freshUntil) < e.meta.sie;
+  /** May a stale entry stand in for an upstream error (its stale-if-error, or the client's)? */
+  private staleIfErrorOk(e: CacheEntry, now: number, rd: RequestDirectives): boolean {
+    if (e.meta.ar === 1) return false;
+    const staleness = Math.max(0, now - e.freshUntil);
+    if (staleness < e.meta.sie) return true;
+    return rd.staleIfError !== null && e.meta.ns !== 1 && staleness <= rd.staleIfError * 1000;
   }
 
   private async slow(req: CacheRequest, origin: Origin, pk: string, rd: RequestDirectives): Promise<ServeResult> {
@@ -146,14 +167,19 @@ export class HttpCache {
         this.metrics.hits.inc({ tier: l.tier ?? 'l2' });
         return fromEntry(l.entry, req.method, req.get, now, 'HIT', { hit: true });
       }
-      if (v === 'swr' && !rd.noCache) {
+      if (v === 'swr') {
         this.metrics.stale.inc({ reason: 'stale-while-revalidate' });
         this.refresh(req, origin, pk, l, rd);
         return fromEntry(l.entry, req.method, req.get, now, 'STALE', { hit: true, detail: 'stale-while-revalidate' });
       }
+      if (v === 'max-stale') {
+        this.metrics.stale.inc({ reason: 'max-stale' });
+        return fromEntry(l.entry, req.method, req.get, now, 'STALE', { hit: true, detail: 'max-stale' });
+      }
     }
-    if (rd.onlyIfCached) return errorResult(504, 'not in cache (only-if-cached)', 'MISS', { fwd: 'miss' });
-    if (req.method === 'HEAD') return this.pass(req, origin, 'head-miss', 'MISS');
+    if (rd.onlyIfCached) return onlyIfCached();
+    // no-store: nothing from this exchange is stored, and what is stored stays
+    if (rd.noStore) return this.pass(req, origin, 'request-no-store', 'MISS', l.entry !== null ? 'request' : 'miss');
     return this.fill(req, origin, pk, l, rd, 0);
   }
 
@@ -186,16 +212,16 @@ export class HttpCache {
     const now = Date.now();
     if (out.kind === 'entry') {
       // The fill may have produced a variant for other request headers.
-      const matches = out.vary === null || out.entry.meta.vh === undefined || out.entry.meta.vh.every(([n, v]) => v === (req.get(n)?.trim().replace(/\s+/g, ' ') ?? ''));
+      const matches = out.vary === null || out.entry.meta.vh === undefined || out.entry.meta.vh.every(([n, v]) => v === normalizeVaryValue(req.get(n)));
       if (matches) return fromEntry(out.entry, req.method, req.get, now, 'MISS', { fwd, fwdStatus: out.entry.meta.s, collapsed: true });
       if (depth < 1) return this.store.lookup(pk, req.get).then((l2) => this.fill(req, origin, pk, l2, rd, depth + 1));
       return this.pass(req, origin, 'vary-mismatch', 'MISS');
     }
     if (out.kind === 'error') {
-      if (l.entry !== null && this.staleIfErrorOk(l.entry, now)) return this.serveStaleOnError(req, l.entry, now, out.error.status);
+      if (l.entry !== null && this.staleIfErrorOk(l.entry, now, rd)) return this.serveStaleOnError(req, l.entry, now, out.error.status);
       return upstreamErrorResult(out.error, { fwd, collapsed: true });
     }
-    if (l.entry !== null && isErrorStatus(out.status) && this.staleIfErrorOk(l.entry, now)) return this.serveStaleOnError(req, l.entry, now, out.status);
+    if (l.entry !== null && isErrorStatus(out.status) && this.staleIfErrorOk(l.entry, now, rd)) return this.serveStaleOnError(req, l.entry, now, out.status);
     // Not storable: every waiter asks the upstream itself.
     return this.pass(req, origin, 'uncacheable', 'MISS');
   }
@@ -259,14 +285,17 @@ export class HttpCache {
   private async fetchAndStore(req: CacheRequest, origin: Origin, pk: string, l: Lookup, rd: RequestDirectives, fwd: CacheStatusParts['fwd'], ck: string): Promise<Lead> {
     const route = req.route;
     const stale = l.entry;
+    // A HEAD miss is filled with a GET (the response is stored, the client
+    // gets its headers); a HEAD on a stored response is revalidated with HEAD.
+    const method = req.method === 'HEAD' && stale === null ? 'GET' : undefined;
     let res: OriginResponse;
     try {
-      res = await this.fetch(req, origin, { fill: true, validators: stale !== null ? validatorsOf(stale) : undefined }, fwd ?? 'miss');
+      res = await this.fetch(req, origin, { fill: true, validators: stale !== null ? validatorsOf(stale) : undefined, method }, fwd ?? 'miss');
     } catch (e) {
       const err = classifyError(e);
       this.store.fillFailed(ck);
       const now = Date.now();
-      if (stale !== null && this.staleIfErrorOk(stale, now)) return { outcome: { kind: 'error', error: err }, result: this.serveStaleOnError(req, stale, now, err.status) };
+      if (stale !== null && this.staleIfErrorOk(stale, now, rd)) return { outcome: { kind: 'error', error: err }, result: this.serveStaleOnError(req, stale, now, err.status) };
       return { outcome: { kind: 'error', error: err }, result: upstreamErrorResult(err, { fwd }) };
     }
     const hasAuth = req.get('authorization') !== undefined;
@@ -274,7 +303,7 @@ export class HttpCache {
 
     if (res.status === 304 && stale !== null) {
       const merged = mergeNotModified(stale, res.headers);
-      const st = storability(stale.meta.s, merged, hasAuth, route, rd.noStore);
+      const st = storability(stale.meta.s, merged, hasAuth, route);
       if (!st.store) {
         this.store.fillFailed(ck);
         await this.store.invalidate([pk]);
@@ -285,16 +314,17 @@ export class HttpCache {
       this.metrics.hits.inc({ tier: 'revalidated' });
       return { outcome: { kind: 'entry', entry, key: l.key, vary: l.vary }, result: fromEntry(entry, req.method, req.get, now(), 'HIT', { fwd, fwdStatus: 304, stored: true }) };
     }
-    if (stale !== null && isErrorStatus(res.status) && this.staleIfErrorOk(stale, now())) {
+    if (stale !== null && isErrorStatus(res.status) && this.staleIfErrorOk(stale, now(), rd)) {
       if (res.body !== null && !Buffer.isBuffer(res.body)) res.body.resume();
       this.store.fillFailed(ck);
       return { outcome: { kind: 'uncacheable', status: res.status }, result: this.serveStaleOnError(req, stale, now(), res.status) };
     }
-    const st = res.status === 304 ? ({ store: false, reason: 'unexpected-304' } as const) : storability(res.status, res.headers, hasAuth, route, rd.noStore);
+    if (stale !== null && req.method === 'HEAD') return this.freshenFromHead(req, pk, l, stale, res, fwd, ck, hasAuth);
+    const st = res.status === 304 ? ({ store: false, reason: 'unexpected-304' } as const) : storability(res.status, res.headers, hasAuth, route);
     if (!st.store) {
       this.store.fillFailed(ck);
       if (stale !== null) await this.store.invalidate([pk]);
-      return { outcome: { kind: 'uncacheable', status: res.status }, result: passThrough(res, 'MISS', { fwd, detail: st.reason }) };
+      return { outcome: { kind: 'uncacheable', status: res.status }, result: this.forClient(req, passThrough(res, 'MISS', { fwd, detail: st.reason })) };
     }
     let read;
     try {
@@ -302,24 +332,67 @@ export class HttpCache {
     } catch (e) {
       const err = classifyError(e);
       this.store.fillFailed(ck);
-      if (stale !== null && this.staleIfErrorOk(stale, now())) return { outcome: { kind: 'error', error: err }, result: this.serveStaleOnError(req, stale, now(), err.status) };
+      if (stale !== null && this.staleIfErrorOk(stale, now(), rd)) return { outcome: { kind: 'error', error: err }, result: this.serveStaleOnError(req, stale, now(), err.status) };
       return { outcome: { kind: 'error', error: err }, result: upstreamErrorResult(err, { fwd }) };
     }
     if (!read.ok) {
       this.store.fillFailed(ck);
-      return { outcome: { kind: 'uncacheable', status: res.status }, result: passThrough(res, 'MISS', { fwd, detail: 'too-big' }, read.stream) };
+      return { outcome: { kind: 'uncacheable', status: res.status }, result: this.forClient(req, passThrough(res, 'MISS', { fwd, detail: 'too-big' }, read.stream)) };
     }
     const varyNames = this.varyNames(res.headers, route);
-    const varyValues = varyNames.length > 0 ? varyNames.map((n): [string, string] => [n, req.get(n)?.trim().replace(/\s+/g, ' ') ?? '']) : undefined;
+    const varyValues = varyNames.length > 0 ? varyNames.map((n): [string, string] => [n, normalizeVaryValue(req.get(n))]) : undefined;
     const entry = buildEntry(res.status, res.headers, read.body, st, res, { routeTags: route.tags, varyValues, revalidateWindow: route.revalidateWindow });
     const put = await this.store.put(pk, entry, varyNames, req.get, ck);
     if (put === null) this.store.fillFailed(ck);
     // The client that caused the fill still gets headers kept out of the store.
     const extra: HeaderRecord | undefined = st.strip.length > 0 ? Object.fromEntries(st.strip.filter((n) => res.headers[n] !== undefined).map((n) => [n, res.headers[n]!])) : undefined;
+    const detail = put === null ? 'engine-error' : st.source === 'heuristic' ? 'heuristic' : undefined;
     return {
       outcome: { kind: 'entry', entry, key: put?.key ?? l.key, vary: put?.vary ?? (varyNames.length > 0 ? { g: '', vary: varyNames, exp: entry.meta.exp } : null) },
-      result: fromEntry(entry, req.method, req.get, now(), 'MISS', { fwd, fwdStatus: res.status, stored: put !== null, detail: put === null ? 'engine-error' : undefined }, extra),
+      result: fromEntry(entry, req.method, req.get, now(), 'MISS', { fwd, fwdStatus: res.status, stored: put !== null, detail }, extra),
     };
+  }
+
+  /**
+   * What a fill that stored nothing hands its client: the fill asked for the
+   * whole response, so a GET gets the range it asked for cut out of it, and a
+   * HEAD (filled with a GET) no body.
+   */
+  private forClient(req: CacheRequest, r: ServeResult): ServeResult {
+    if (req.method === 'GET') return rangeOfPassThrough(r, req.get);
+    if (req.method === 'HEAD' && r.body !== null) {
+      dropBody(r);
+      return { ...r, body: null };
+    }
+    return r;
+  }
+
+  /**
+   * The upstream's answer to a HEAD revalidation (RFC 9111 §4.3.5): a 200
+   * whose validators and Content-Length agree with the stored GET response
+   * updates its headers and freshness; one that disagrees makes it stale
+   * (it is dropped). Other statuses pass through and leave it alone.
+   */
+  private async freshenFromHead(req: CacheRequest, pk: string, l: Lookup, stale: CacheEntry, res: OriginResponse, fwd: CacheStatusParts['fwd'], ck: string, hasAuth: boolean): Promise<Lead> {
+    if (res.body !== null && !Buffer.isBuffer(res.body)) res.body.resume();
+    if (res.status === 200) {
+      const h = res.headers;
+      const same = (name: string, stored: string | undefined) => h[name] === undefined || headerString(h, name) === stored;
+      const lengthOk = h['content-length'] === undefined || Number(headerString(h, 'content-length')) === stale.body.length;
+      if (same('etag', stale.etag) && same('last-modified', stale.lastModified) && lengthOk) {
+        const merged = mergeNotModified(stale, h);
+        const st = storability(stale.meta.s, merged, hasAuth, req.route);
+        if (st.store) {
+          const route = req.route;
+          const entry = buildEntry(stale.meta.s, merged, stale.body, st, res, { routeTags: route.tags, varyValues: stale.meta.vh, revalidateWindow: route.revalidateWindow });
+          await this.store.replace(l.key, entry, ck);
+          return { outcome: { kind: 'entry', entry, key: l.key, vary: l.vary }, result: fromEntry(entry, 'HEAD', req.get, Date.now(), 'MISS', { fwd, fwdStatus: 200, stored: true }) };
+        }
+      }
+      await this.store.invalidate([pk]);
+    }
+    this.store.fillFailed(ck);
+    return { outcome: { kind: 'uncacheable', status: res.status }, result: passThrough(res, 'MISS', { fwd, detail: 'head' }, null) };
   }
 
   private varyNames(h: HeaderRecord, route: Route): string[] {
@@ -356,7 +429,7 @@ export class HttpCache {
   }
 
   /** One upstream fetch: metrics, and one debug log line. */
-  private async fetch(req: CacheRequest, origin: Origin, opts: { fill: boolean; validators?: Record<string, string> }, reason: string): Promise<OriginResponse> {
+  private async fetch(req: CacheRequest, origin: Origin, opts: Parameters<Origin>[0], reason: string): Promise<OriginResponse> {
     const route = req.route.name;
     const t0 = performance.now();
     try {
@@ -365,7 +438,7 @@ export class HttpCache {
       this.metrics.upstreamRequests.inc({ route, status: String(res.status) });
       this.metrics.upstreamDuration.observe({ route }, secs);
       if (opts.fill) this.metrics.misses.inc({ reason });
-      this.log.debug({ route, method: req.method, url: req.target, status: res.status, ms: Math.round(secs * 1000), reason, conditional: opts.validators !== undefined }, 'upstream fetch');
+      this.log.debug({ route, method: opts.method ?? req.method, url: req.target, status: res.status, ms: Math.round(secs * 1000), reason, conditional: opts.validators !== undefined }, 'upstream fetch');
       return res;
     } catch (e) {
       const err = classifyError(e);
@@ -376,32 +449,44 @@ export class HttpCache {
   }
 
   /** Straight to the upstream, nothing read from or written to the cache. */
-  private async pass(req: CacheRequest, origin: Origin, reason: string, x: 'BYPASS' | 'MISS' = 'BYPASS'): Promise<ServeResult> {
+  private async pass(req: CacheRequest, origin: Origin, reason: string, x: 'BYPASS' | 'MISS' = 'BYPASS', fwd: CacheStatusParts['fwd'] = x === 'BYPASS' ? 'bypass' : 'miss'): Promise<ServeResult> {
     if (x === 'BYPASS') this.metrics.bypass.inc({ reason });
     try {
       const res = await this.fetch(req, origin, { fill: false }, reason);
-      return passThrough(res, x, { fwd: x === 'BYPASS' ? 'bypass' : 'miss', detail: reason });
+      return passThrough(res, x, { fwd, detail: reason });
     } catch (e) {
-      return upstreamErrorResult(classifyError(e), { fwd: x === 'BYPASS' ? 'bypass' : 'miss' });
+      return upstreamErrorResult(classifyError(e), { fwd });
     }
   }
 
-  /** POST/PUT/PATCH/DELETE: pass through; on success drop the URL, Location and Content-Location. */
+  /**
+   * Unsafe methods (and those of unknown safety): pass through; on a non-error
+   * status drop the URL, and Location / Content-Location when they name the
+   * same host (RFC 9111 §4.4). Cache keys ignore the scheme (a TLS-terminating
+   * proxy usually sits in front), so http and https URLs of the host count.
+   */
   private async unsafe(req: CacheRequest, origin: Origin): Promise<ServeResult> {
     const result = await this.pass(req, origin, 'method');
     if (result.status >= 200 && result.status < 400) {
       const pks = [primaryKey(req.route, req.target)];
       const host = req.get('host');
+      let base: URL | null;
+      try {
+        base = new URL(req.target, `http://${host ?? 'localhost'}`);
+      } catch {
+        base = null;
+      }
       for (const h of ['location', 'content-location']) {
-        const v = headerString(result.headers, h);
-        if (v === undefined) continue;
+        const v = headerString(result.headers, h)?.trim();
+        if (v === undefined || v === '' || base === null) continue;
         let u: URL;
         try {
-          u = new URL(v, `http://${host ?? 'localhost'}${req.target}`);
+          u = new URL(v, base);
         } catch {
           continue;
         }
-        if (host !== undefined && u.host !== host) continue;
+        const relative = !/^[a-z][a-z0-9+.-]*:/i.test(v) && !v.startsWith('//');
+        if ((u.protocol !== 'http:' && u.protocol !== 'https:') || !(relative || (host !== undefined && u.host === base.host))) continue;
         const target = u.pathname + u.search;
         const route = this.routeFor?.(splitTarget(target)[0]) ?? req.route;
         if (route.cache) pks.push(primaryKey(route, target));
@@ -415,4 +500,9 @@ export class HttpCache {
   async idle(): Promise<void> {
     while (this.background.size > 0) await Promise.allSettled([...this.background]);
   }
+}
+
+/** only-if-cached with nothing usable stored (RFC 9111 §5.2.1.7). */
+function onlyIfCached(): ServeResult {
+  return errorResult(504, 'not in cache (only-if-cached)', 'MISS', {});
 }

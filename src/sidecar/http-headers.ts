@@ -18,8 +18,11 @@ const EMPTY_CC: CacheControl = new Map();
 
 /**
  * Parse Cache-Control (RFC 9111 §5.2): comma-separated directives, names
- * case-insensitive, arguments as token or quoted-string. Unknown directives
- * are kept (callers ignore them). A duplicated directive keeps its first value.
+ * case-insensitive, arguments as token or quoted-string. A directive that
+ * breaks the grammar (whitespace around "=", junk after a quoted string)
+ * keeps its name but loses its argument: `max-age = 5` leaves the response
+ * stale, a malformed `no-store` still forbids storing. Unknown directives are
+ * kept (callers ignore them). A duplicated directive keeps its first value.
  */
 export function parseCacheControl(value: string | undefined): CacheControl {
   if (value === undefined || value === '') return EMPTY_CC;
@@ -28,13 +31,16 @@ export function parseCacheControl(value: string | undefined): CacheControl {
   const n = value.length;
   while (i < n) {
     while (i < n && (value[i] === ' ' || value[i] === '\t' || value[i] === ',')) i++;
+    if (i >= n) break;
     let j = i;
     while (j < n && value[j] !== '=' && value[j] !== ',') j++;
-    const name = value.slice(i, j).trim().toLowerCase();
+    const rawName = value.slice(i, j);
+    const name = rawName.trim().toLowerCase();
+    let valid = true;
     let arg: string | true = true;
     if (j < n && value[j] === '=') {
+      if (rawName !== rawName.trimEnd()) valid = false;
       j++;
-      while (j < n && value[j] === ' ') j++;
       if (value[j] === '"') {
         let k = j + 1;
         let s = '';
@@ -43,16 +49,21 @@ export function parseCacheControl(value: string | undefined): CacheControl {
           s += value[k];
           k++;
         }
+        if (k >= n) valid = false; // unterminated
         arg = s;
         j = k + 1;
+        while (j < n && (value[j] === ' ' || value[j] === '\t')) j++;
+        if (j < n && value[j] !== ',') valid = false;
         while (j < n && value[j] !== ',') j++;
       } else {
         const k = j;
         while (j < n && value[j] !== ',') j++;
-        arg = value.slice(k, j).trim();
+        const tok = value.slice(k, j).trimEnd();
+        if (tok === '' || /[\s"]/.test(tok)) valid = false;
+        arg = tok;
       }
     }
-    if (name !== '' && !out.has(name)) out.set(name, arg);
+    if (name !== '' && !out.has(name)) out.set(name, valid ? arg : true);
     i = j + 1;
   }
   return out;
@@ -110,33 +121,82 @@ export function headerString(h: HeaderRecord, name: string): string | undefined 
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
-/** Parse an HTTP-date (IMF-fixdate and the obsolete forms Date.parse understands); NaN when invalid. */
+const MONTHS: Record<string, number> = { jan: 0, feb: 1, mar: 2, apr: 3, may: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, nov: 10, dec: 11 };
+const MON = '(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)';
+const TIME = '(\\d{2}):(\\d{2}):(\\d{2})';
+const IMF_FIXDATE = new RegExp(`^(?:mon|tue|wed|thu|fri|sat|sun), (\\d{2}) ${MON} (\\d{4}) ${TIME} gmt$`, 'i');
+const RFC850_DATE = new RegExp(`^(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday), (\\d{2})-${MON}-(\\d{2}) ${TIME} gmt$`, 'i');
+const ASCTIME_DATE = new RegExp(`^(?:mon|tue|wed|thu|fri|sat|sun) ${MON} ( \\d|\\d{2}) ${TIME} (\\d{4})$`, 'i');
+
+function utc(year: number, month: number, day: number, h: number, m: number, s: number): number {
+  if (day < 1 || h > 23 || m > 59 || s > 60) return NaN;
+  const t = Date.UTC(year, month, day, h, m, Math.min(s, 59));
+  return new Date(t).getUTCDate() === day ? t : NaN; // no 31 Feb
+}
+
+/**
+ * Parse an HTTP-date (RFC 9110 §5.6.7): IMF-fixdate, or the obsolete
+ * rfc850-date and asctime-date, matched case-insensitively as a cache
+ * recipient should (RFC 9111 §4.2). NaN for anything else ("0", other
+ * time zones, missing commas, ...).
+ */
 export function parseHttpDate(v: string | undefined): number {
-  if (v === undefined || v === '') return NaN;
-  const t = Date.parse(v);
-  return t;
+  if (v === undefined) return NaN;
+  const t = v.trim();
+  let m = IMF_FIXDATE.exec(t);
+  if (m !== null) return utc(Number(m[3]), MONTHS[m[2]!.toLowerCase()]!, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
+  m = RFC850_DATE.exec(t);
+  if (m !== null) {
+    // a two-digit year more than 50 years ahead is the most recent such year in the past
+    const now = new Date();
+    let year = now.getUTCFullYear() - (now.getUTCFullYear() % 100) + Number(m[3]);
+    const at = utc(year, MONTHS[m[2]!.toLowerCase()]!, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
+    if (at - now.getTime() > 50 * 365.25 * 86_400_000) year -= 100;
+    return utc(year, MONTHS[m[2]!.toLowerCase()]!, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
+  }
+  m = ASCTIME_DATE.exec(t);
+  if (m !== null) return utc(Number(m[6]), MONTHS[m[1]!.toLowerCase()]!, Number(m[2]!.trim()), Number(m[3]), Number(m[4]), Number(m[5]));
+  return NaN;
 }
 
 export function httpDate(ms: number): string {
   return new Date(ms).toUTCString();
 }
 
-/** Entity tags of an If-None-Match / If-Match list; ['*'] for a wildcard. */
+/**
+ * Entity tags of an If-None-Match / If-Match / If-Range list; ['*'] for a
+ * wildcard. Commas inside quotes are kept; an unquoted tag is taken as is.
+ */
 export function parseEtagList(v: string): string[] {
   const out: string[] = [];
-  const re = /\s*(\*|(?:W\/)?"[^"]*")\s*(?:,|$)/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(v)) !== null) {
-    out.push(m[1]!);
-    if (re.lastIndex >= v.length) break;
+  let cur = '';
+  let quoted = false;
+  for (const c of v) {
+    if (c === '"') quoted = !quoted;
+    if (c === ',' && !quoted) {
+      if (cur.trim() !== '') out.push(cur.trim());
+      cur = '';
+    } else cur += c;
   }
+  if (cur.trim() !== '') out.push(cur.trim());
   return out;
 }
 
+const isWeak = (t: string) => t.length > 1 && (t[0] === 'W' || t[0] === 'w') && t[1] === '/';
+/** The opaque part of an entity tag: W/ and the quotes removed (unquoted tags compare as if quoted). */
+const opaque = (t: string) => {
+  const s = isWeak(t) ? t.slice(2) : t;
+  return s.length >= 2 && s[0] === '"' && s[s.length - 1] === '"' ? s.slice(1, -1) : s;
+};
+
 /** Weak comparison (RFC 9110 §8.8.3.2): opaque tags equal, W/ prefixes ignored. */
 export function weakEtagMatch(a: string, b: string): boolean {
-  const strip = (s: string) => (s.startsWith('W/') ? s.slice(2) : s);
-  return strip(a) === strip(b);
+  return opaque(a) === opaque(b);
+}
+
+/** Strong comparison: neither weak, opaque tags equal. */
+export function strongEtagMatch(a: string, b: string): boolean {
+  return !isWeak(a) && !isWeak(b) && opaque(a) === opaque(b);
 }
 
 /** Tags of a response: Surrogate-Key (space-separated) and Cache-Tag (comma-separated). */
@@ -149,10 +209,18 @@ export function responseTags(h: HeaderRecord): string[] {
   return tags;
 }
 
-/** Normalise a request header value for a Vary/secondary key: trimmed, inner whitespace collapsed. */
+/**
+ * Normalise a request header value for a Vary/secondary key (RFC 9111 §4.1):
+ * list members trimmed and rejoined with "," (so "1,2", " 1, 2 " and two
+ * field lines "1" and "2" select the same variant), inner whitespace collapsed.
+ */
 export function normalizeVaryValue(v: string | undefined): string {
   if (v === undefined) return '';
-  return v.trim().replace(/\s+/g, ' ');
+  if (v.indexOf(',') < 0) return v.trim().replace(/\s+/g, ' ');
+  return v
+    .split(',')
+    .map((x) => x.trim().replace(/\s+/g, ' '))
+    .join(',');
 }
 
 /** JSON with every non-ASCII char escaped, so any client's encoding round-trips it. */

@@ -6,8 +6,9 @@
  */
 import { Readable } from 'node:stream';
 import { CacheEntry, type EntryMeta } from './entry.js';
-import { headerString, responseTags, type HeaderGetter, type HeaderRecord } from './http-headers.js';
-import { correctedInitialAge, NO_UPDATE_ON_304, NOT_MODIFIED_HEADERS, notModified, type Storability } from './policy.js';
+import { headerString, httpDate, responseTags, type HeaderGetter, type HeaderRecord } from './http-headers.js';
+import { correctedInitialAge, ifRangeMatches, NO_UPDATE_ON_304, NOT_MODIFIED_HEADERS, notModified, type Storability } from './policy.js';
+import { contentRange, selectRange, sliceStream } from './range.js';
 import type { OriginResponse, UpstreamError } from './upstream.js';
 
 export interface ServeResult {
@@ -45,20 +46,37 @@ export function cacheStatus(p: CacheStatusParts): string {
   return s;
 }
 
-/** Serve a stored entry (a 304 when the client's validators match). */
+/**
+ * Serve a stored entry: a 304 when the client's validators match, the one
+ * byte range a GET asks for (206, or 416), else the whole response.
+ */
 export function fromEntry(e: CacheEntry, method: string, get: HeaderGetter | null, now: number, x: XCache, cs: CacheStatusParts, extra?: HeaderRecord): ServeResult {
   const age = e.age(now);
   const status = cacheStatus({ ...cs, ttl: e.freshUntil - now });
-  if (get !== null && e.meta.s === 200 && (get('if-none-match') !== undefined || get('if-modified-since') !== undefined) && notModified(get, e.etag, e.lastModified, e.date)) {
-    const h: HeaderRecord = {};
-    for (const n of NOT_MODIFIED_HEADERS) {
-      const v = e.headers[n];
-      if (v !== undefined) h[n] = v;
+  if (get !== null && e.meta.s === 200) {
+    if ((get('if-none-match') !== undefined || get('if-modified-since') !== undefined) && notModified(get, e.etag, e.lastModified, e.date)) {
+      return { status: 304, headers: minimalHeaders(e, age, x, status), body: null };
     }
-    h['age'] = String(Math.floor(age / 1000));
-    h['x-cache'] = x;
-    h['cache-status'] = status;
-    return { status: 304, headers: h, body: null };
+    const range = method === 'GET' ? get('range') : undefined;
+    if (range !== undefined && ifRangeMatches(get('if-range'), e.etag, e.lastModified, e.date)) {
+      const size = e.body.length;
+      const r = selectRange(range, size);
+      if (r === 'unsatisfiable') {
+        const h = minimalHeaders(e, age, x, status);
+        h['content-range'] = `bytes */${size}`;
+        h['content-length'] = '0';
+        return { status: 416, headers: h, body: null };
+      }
+      if (r !== null) {
+        const h: HeaderRecord = { ...e.headers, ...extra };
+        h['content-range'] = contentRange(r, size);
+        h['content-length'] = String(r.end - r.start + 1);
+        h['age'] = String(Math.floor(age / 1000));
+        h['x-cache'] = x;
+        h['cache-status'] = status;
+        return { status: 206, headers: h, body: e.body.subarray(r.start, r.end + 1) };
+      }
+    }
   }
   if (extra === undefined) return new EntryServe(e, String(Math.floor(age / 1000)), x, status, method === 'HEAD' ? null : e.body);
   const h: HeaderRecord = { ...e.headers };
@@ -67,6 +85,19 @@ export function fromEntry(e: CacheEntry, method: string, get: HeaderGetter | nul
   h['cache-status'] = status;
   Object.assign(h, extra);
   return { status: e.meta.s, headers: h, body: method === 'HEAD' ? null : e.body };
+}
+
+/** The headers of a 304 (RFC 9110 §15.4.5) or 416 built from a stored entry. */
+function minimalHeaders(e: CacheEntry, age: number, x: XCache, status: string): HeaderRecord {
+  const h: HeaderRecord = {};
+  for (const n of NOT_MODIFIED_HEADERS) {
+    const v = e.headers[n];
+    if (v !== undefined) h[n] = v;
+  }
+  h['age'] = String(Math.floor(age / 1000));
+  h['x-cache'] = x;
+  h['cache-status'] = status;
+  return h;
 }
 
 /**
@@ -114,6 +145,33 @@ export function passThrough(res: OriginResponse, x: XCache, cs: CacheStatusParts
   return { status: res.status, headers: h, body };
 }
 
+/**
+ * A complete 200 from a fill that is not stored, for a client that asked for
+ * a range (the fill asked for the whole): cut that range out of the body
+ * when its length is known, as if it came from the cache.
+ */
+export function rangeOfPassThrough(r: ServeResult, get: HeaderGetter): ServeResult {
+  const range = get('range');
+  if (range === undefined || r.status !== 200 || r.body === null) return r;
+  const size = Number(headerString(r.headers, 'content-length') ?? (Buffer.isBuffer(r.body) ? r.body.length : NaN));
+  if (!Number.isSafeInteger(size) || headerString(r.headers, 'content-range') !== undefined) return r;
+  if (!ifRangeMatches(get('if-range'), headerString(r.headers, 'etag'), headerString(r.headers, 'last-modified'), headerString(r.headers, 'date'))) return r;
+  const sel = selectRange(range, size);
+  if (sel === null) return r;
+  const h: HeaderRecord = { ...r.headers };
+  if (sel === 'unsatisfiable') {
+    discard(r);
+    h['content-range'] = `bytes */${size}`;
+    h['content-length'] = '0';
+    delete h['content-type'];
+    return { status: 416, headers: h, body: null };
+  }
+  h['content-range'] = contentRange(sel, size);
+  h['content-length'] = String(sel.end - sel.start + 1);
+  const body = Buffer.isBuffer(r.body) ? r.body.subarray(sel.start, sel.end + 1) : sliceStream(r.body, sel);
+  return { status: 206, headers: h, body };
+}
+
 /** 502 / 504 (or any short error) with a one-line text body naming the cause. */
 export function errorResult(status: number, message: string, x: XCache = 'MISS', cs: CacheStatusParts = {}): ServeResult {
   const body = Buffer.from(`${status} ${status === 504 ? 'Gateway Timeout' : status === 502 ? 'Bad Gateway' : 'Error'}: ${message}\n`, 'utf8');
@@ -155,28 +213,34 @@ export function buildEntry(status: number, headers: HeaderRecord, body: Buffer, 
     else pairs.push([name, v]);
   }
   pairs.push(['content-length', String(body.length)]);
+  // a response without Date gets the time it was received (RFC 9110 §6.6.1)
+  if (headers['date'] === undefined) pairs.push(['date', httpDate(times.responseTime)]);
   const ia = correctedInitialAge(headers, times.requestTime, times.responseTime);
   const freshUntil = times.responseTime + st.freshness - ia;
   const hasValidator = headers['etag'] !== undefined || headers['last-modified'] !== undefined;
-  const keep = Math.max(st.swr, st.sie, hasValidator ? opts.revalidateWindow * 1000 : 0);
+  // Kept through its stale windows, and (with a validator) for revalidation
+  // from when it became stale or arrived, whichever is later.
+  const now = Date.now();
+  const keepUntil = Math.max(freshUntil + Math.max(st.swr, st.sie), hasValidator ? Math.max(freshUntil, now) + opts.revalidateWindow * 1000 : 0);
   const tags = [...new Set([...opts.routeTags, ...responseTags(headers)])];
   const meta: EntryMeta = {
     s: status,
     h: pairs,
     rq: times.requestTime,
     rs: times.responseTime,
-    st: Date.now(),
+    st: now,
     ia,
     fl: st.freshness,
     swr: st.swr,
     sie: st.sie,
-    exp: Math.max(freshUntil + keep, Date.now() + 1),
+    exp: Math.max(keepUntil, now + 1),
   };
   if (st.noStale) meta.ns = 1;
   if (st.alwaysRevalidate) meta.ar = 1;
   if (tags.length > 0) meta.tg = tags;
   if (opts.varyValues !== undefined && opts.varyValues.length > 0) meta.vh = opts.varyValues;
   if (st.source === 'route-ttl') meta.src = 'r';
+  else if (st.source === 'heuristic') meta.src = 'h';
   return new CacheEntry(meta, body);
 }
 
@@ -228,11 +292,16 @@ export async function readBounded(body: Readable | Buffer | null, max: number, h
     total += chunk.length;
     if (total > max) {
       const rest = (async function* () {
-        yield* chunks;
-        for (;;) {
-          const n = await it.next();
-          if (n.done) return;
-          yield n.value;
+        try {
+          yield* chunks;
+          for (;;) {
+            const n = await it.next();
+            if (n.done) return;
+            yield n.value;
+          }
+        } finally {
+          // the reader stopped early (client gone, HEAD, a range cut): release the upstream body
+          await it.return?.();
         }
       })();
       return { ok: false, stream: Readable.from(rest, { objectMode: false }) };
@@ -244,4 +313,9 @@ export async function readBounded(body: Readable | Buffer | null, max: number, h
 /** Throw away a response body nobody will read. */
 export function discard(r: ServeResult): void {
   if (r.body instanceof Readable) r.body.resume().on('error', () => {});
+}
+
+/** Stop a response body nobody will read from being read at all. */
+export function dropBody(r: ServeResult): void {
+  if (r.body instanceof Readable) r.body.on('error', () => {}).destroy();
 }

@@ -264,3 +264,65 @@ export async function ensureBuilt(): Promise<void> {
     rmSync(lock, { recursive: true, force: true });
   }
 }
+
+/** One scripted upstream response; header values may be functions, evaluated when the response is sent. */
+export interface Scripted {
+  status?: number;
+  /** [name, value] pairs; a repeated name is sent as separate header lines */
+  headers?: [string, string | (() => string)][];
+  /** default: "<path> #<n>" (n counts the requests to that path, from 1) */
+  body?: string;
+  /** ms before answering */
+  delay?: number;
+  /** close the connection instead of answering */
+  destroy?: boolean;
+  /** send no Date header */
+  noDate?: boolean;
+}
+
+export interface ScriptedUpstream extends Upstream {
+  /** Script the responses of a path (request n gets responses[n-1], the last one repeats); returns the path. */
+  script(path: string, ...responses: Scripted[]): string;
+  /** Requests seen for a path (query ignored). */
+  seen(path: string): Upstream['requests'];
+}
+
+/** An HTTP-date `sec` seconds from now. */
+export const at = (sec: number) => new Date(Date.now() + sec * 1000).toUTCString();
+
+/** An upstream whose responses are scripted per path, in the style of the cache-tests suite. */
+export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
+  const scripts = new Map<string, Scripted[]>();
+  const counts = new Map<string, number>();
+  const up = await startUpstream(async (req, res) => {
+    const path = new URL(req.url!, 'http://x').pathname;
+    const n = (counts.get(path) ?? 0) + 1;
+    counts.set(path, n);
+    const list = scripts.get(path) ?? [{ status: 404, body: 'unscripted' }];
+    const s = list[Math.min(n, list.length) - 1]!;
+    if (s.delay !== undefined) await sleep(s.delay);
+    if (s.destroy) {
+      res.socket?.destroy();
+      return;
+    }
+    res.statusCode = s.status ?? 200;
+    if (s.noDate) res.sendDate = false;
+    const grouped = new Map<string, string[]>();
+    for (const [name, v] of s.headers ?? []) {
+      const list2 = grouped.get(name) ?? [];
+      list2.push(typeof v === 'function' ? v() : v);
+      grouped.set(name, list2);
+    }
+    for (const [name, vs] of grouped) res.setHeader(name, vs.length === 1 ? vs[0]! : vs);
+    if (!res.hasHeader('content-type')) res.setHeader('content-type', 'text/plain');
+    res.end(s.body ?? `${path} #${n}`);
+  });
+  return {
+    ...up,
+    script(path, ...responses) {
+      scripts.set(path, responses);
+      return path;
+    },
+    seen: (path) => up.requests.filter((r) => new URL(r.url, 'http://x').pathname === path),
+  };
+}
