@@ -411,59 +411,52 @@ export function sparseToDense(m: MutableString): boolean {
   const dense = Buffer.alloc(HLL_DENSE_SIZE);
   dense.set(m.buf.subarray(0, HLL_HDR_SIZE), 0);
   dense[ENC_BYTE] = HLL_DENSE;
-  const b = m.buf;
-  let idx = 0;
-  let p = HLL_HDR_SIZE;
-  while (p < m.len) {
-    const op = b[p]!;
-    let run: number;
-    if (isZero(op)) {
-      run = zeroLen(op);
-      p++;
-    } else if (isXzero(op)) {
-      run = xzeroLen(op, byteAt(m, p + 1));
-      p += 2;
-    } else {
-      run = valLen(op);
-      if (idx + run > HLL_REGISTERS) return false;
-      const v = valValue(op);
-      for (let j = 0; j < run; j++) denseWrite(dense, idx + j, v);
-      p++;
-    }
-    idx += run;
-    if (idx > HLL_REGISTERS) return false;
-  }
-  if (idx !== HLL_REGISTERS) return false;
+  const covered = forEachSparseRun(m, (first, len, value) => {
+    if (value > 0) for (let j = first; j < first + len; j++) denseWrite(dense, j, value);
+  });
+  if (!covered) return false;
   m.buf = dense;
   m.len = HLL_DENSE_SIZE;
   return true;
 }
 
-/** Add every register value of a sparse HLL to `histo`; false when the code does not cover exactly all registers. */
-function sparseHistogram(h: HllBytes, histo: Float64Array): boolean {
+/**
+ * Visit the runs of a sparse HLL in order: `visit(first, len, value)` for each
+ * run of `len` registers from `first` holding `value` (0 for ZERO / XZERO).
+ * False when its code is corrupt: a run passing the last register (the walk
+ * stops before visiting it), or runs not covering exactly all registers.
+ */
+function forEachSparseRun(h: HllBytes, visit: (first: number, len: number, value: number) => void): boolean {
   const b = h.buf;
   let idx = 0;
   let p = HLL_HDR_SIZE;
   while (p < h.len) {
     const op = b[p]!;
+    let run: number;
+    let value = 0;
     if (isZero(op)) {
-      const run = zeroLen(op);
-      idx += run;
-      histo[0]! += run;
+      run = zeroLen(op);
       p++;
     } else if (isXzero(op)) {
-      const run = xzeroLen(op, byteAt(h, p + 1));
-      idx += run;
-      histo[0]! += run;
+      run = xzeroLen(op, byteAt(h, p + 1));
       p += 2;
     } else {
-      const run = valLen(op);
-      idx += run;
-      histo[valValue(op)]! += run;
+      run = valLen(op);
+      value = valValue(op);
       p++;
     }
+    if (idx + run > HLL_REGISTERS) return false;
+    visit(idx, run, value);
+    idx += run;
   }
   return idx === HLL_REGISTERS;
+}
+
+/** Add every register value of a sparse HLL to `histo`; false when the code does not cover exactly all registers. */
+function sparseHistogram(h: HllBytes, histo: Float64Array): boolean {
+  return forEachSparseRun(h, (_first, len, value) => {
+    histo[value]! += len;
+  });
 }
 
 /** PFDEBUG DECODE: the sparse opcodes as "z:len", "Z:len" and "v:value,len", space-separated. */
@@ -519,28 +512,9 @@ export function mergeInto(max: Uint8Array, h: HllBytes): boolean {
     }
     return true;
   }
-  let idx = 0;
-  let p = HLL_HDR_SIZE;
-  while (p < h.len) {
-    const op = b[p]!;
-    let run: number;
-    if (isZero(op)) {
-      run = zeroLen(op);
-      p++;
-    } else if (isXzero(op)) {
-      run = xzeroLen(op, byteAt(h, p + 1));
-      p += 2;
-    } else {
-      run = valLen(op);
-      if (idx + run > HLL_REGISTERS) return false;
-      const v = valValue(op);
-      for (let j = idx; j < idx + run; j++) if (v > max[j]!) max[j] = v;
-      p++;
-    }
-    idx += run;
-    if (idx > HLL_REGISTERS) return false;
-  }
-  return idx === HLL_REGISTERS;
+  return forEachSparseRun(h, (first, len, value) => {
+    if (value > 0) for (let j = first; j < first + len; j++) if (value > max[j]!) max[j] = value;
+  });
 }
 
 /** sigma(x) of Ertl's estimator (x = fraction of zero registers). */

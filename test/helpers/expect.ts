@@ -5,9 +5,10 @@
  */
 import { inspect } from 'node:util';
 import type { Redis } from 'ioredis';
+import { afterAll } from 'vitest';
 import type { TestServer } from './server.js';
 import { RawClient, waitUntil } from './raw-client.js';
-import type { RespValue } from '../interop/harness.js';
+import { RawClient as WireClient, type RespValue } from '../interop/harness.js';
 
 export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 export const NOT_INT = 'ERR value is not an integer or out of range';
@@ -31,6 +32,8 @@ export function keyMaker(prefix: string): (name: string) => string {
 }
 
 export const sorted = (a: unknown): string[] => [...(a as string[])].sort();
+/** A latin1 string (one char per byte) as the bytes it stands for. */
+export const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The commands propagated (AOF / replicas) while `fn` runs. */
@@ -143,4 +146,28 @@ export function wireText(v: RespValue): string {
     default:
       return JSON.stringify(v);
   }
+}
+
+/**
+ * Two wire-level clients for the calling test file, a RESP2 and a RESP3 one
+ * (closed after its tests): `wire` sends a command on each, in that order,
+ * and renders both replies with wireText.
+ */
+export async function wireClients(srv: TestServer): Promise<{ w2: WireClient; w3: WireClient; wire(...argv: string[]): Promise<{ r2: string; r3: string }> }> {
+  const w2 = await WireClient.connect(srv.port);
+  const w3 = await WireClient.connect(srv.port);
+  await w3.send('HELLO', '3');
+  afterAll(async () => {
+    await w2.close();
+    await w3.close();
+  });
+  return {
+    w2,
+    w3,
+    async wire(...argv) {
+      const r2 = wireText(await w2.send(...argv));
+      const r3 = wireText(await w3.send(...argv));
+      return { r2, r3 };
+    },
+  };
 }

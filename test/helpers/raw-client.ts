@@ -4,6 +4,18 @@
  */
 import net from 'node:net';
 
+/** A TCP port free on 127.0.0.1 (bound and released). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 export class RawClient {
   /** Received and not yet consumed. */
   buf = '';

@@ -10,6 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { CACHESIDE_CLI, REPO_ROOT, cachesideNodeArgs } from '../interop/harness.js';
+import { freePort } from './raw-client.js';
+
+export { freePort };
 
 export function ensureBuilt(): void {
   if (fs.existsSync(CACHESIDE_CLI)) return;
@@ -19,17 +22,6 @@ export function ensureBuilt(): void {
 
 export function tempDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `cacheside-${tag}-`));
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const live = new Set<ChildProcess>();

@@ -3,52 +3,15 @@
  * MULTI/EXEC, deterministic rewrites), restarts, DEBUG LOADAOF, the
  * runtime switch, INFO fields.
  */
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import os from 'node:os';
 import type { Redis } from 'ioredis';
-import { startTestServer, type TestServer } from '../helpers/server.js';
 import { fillEveryType } from '../helpers/dataset.js';
+import { persistenceInfo as info, serversPerTest, tempDir, until } from '../helpers/persistence.js';
 
-const servers: TestServer[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.stop().catch(() => {});
-});
-
-async function start(directives: Record<string, string | number | boolean> = {}): Promise<TestServer> {
-  const s = await startTestServer({ 'enable-debug-command': 'yes', appendonly: 'yes', ...directives });
-  servers.push(s);
-  return s;
-}
-
-async function restart(s: TestServer, directives: Record<string, string | number | boolean>): Promise<TestServer> {
-  await s.stop();
-  servers.splice(servers.indexOf(s), 1);
-  return start(directives);
-}
-
-function tmpDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'cacheside-aof-'));
-}
-
-async function info(c: Redis): Promise<Record<string, string>> {
-  const text = (await c.call('INFO', 'persistence')) as string;
-  const out: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
-
-async function until(fn: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const { start, restart } = serversPerTest({ 'enable-debug-command': 'yes', appendonly: 'yes' });
+const tmpDir = (): string => tempDir('aof');
 
 const aofDir = (dir: string) => path.join(dir, 'appendonlydir');
 const manifest = (dir: string) => fs.readFileSync(path.join(aofDir(dir), 'appendonly.aof.manifest'), 'latin1');

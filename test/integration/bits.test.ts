@@ -4,26 +4,11 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Redis } from 'ioredis';
-import { startTestServer, RESP_TYPES, type TestServer } from '../helpers/server.js';
-import { NOT_INT, SYNTAX, WRONGTYPE, keyMaker, makeList as plantList, propagated as propagatedBy } from '../helpers/expect.js';
+import { RESP_TYPES, serverForFile, startTestServer, type TestServer } from '../helpers/server.js';
+import { NOT_INT, SYNTAX, WRONGTYPE, keyMaker, latin1 as B } from '../helpers/expect.js';
 
-let srv: TestServer;
-let c: Redis;
-
-beforeAll(async () => {
-  srv = await startTestServer();
-  c = srv.client({ enableReadyCheck: false });
-});
-afterAll(async () => {
-  await srv.stop();
-});
-
-const B = (s: string): Buffer => Buffer.from(s, 'latin1');
+const { srv, c, makeList, propagated } = await serverForFile();
 const k = keyMaker('bits');
-
-const makeList = (key: string): Promise<void> => plantList(srv, c, key);
-
-const propagated = (fn: () => Promise<unknown>): Promise<string[][]> => propagatedBy(srv, fn);
 
 const BAD_OFFSET = 'ERR bit offset is not an integer or out of range';
 

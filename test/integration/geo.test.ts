@@ -5,99 +5,16 @@
  * array). Every expected reply and error text below was checked against
  * redis-server 7.0.15.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { serverForFile } from '../helpers/server.js';
+import { err, WRONGTYPE, wireClients } from '../helpers/expect.js';
 import { waitUntil } from '../helpers/raw-client.js';
-import { RawClient, type RespValue } from '../interop/harness.js';
 
-let srv: TestServer;
-let c: Redis;
-let w2: RawClient;
-let w3: RawClient;
-
-beforeAll(async () => {
-  srv = await startTestServer({ 'notify-keyspace-events': 'KEA' });
-  c = srv.client({ enableReadyCheck: false });
-  w2 = await RawClient.connect(srv.port);
-  w3 = await RawClient.connect(srv.port);
-  await w3.send('HELLO', '3');
-});
-afterAll(async () => {
-  await w2.close();
-  await w3.close();
-  await srv.stop();
-});
+const { srv, c, eventsOf: events, propagated } = await serverForFile({ 'notify-keyspace-events': 'KEA' });
+const { wire } = await wireClients(srv);
 
 let seq = 0;
 const k = (name: string): string => `geo:${name}:${++seq}`;
-const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
-
-async function err(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error reply');
-}
-
-/** Compact wire rendering: $bulk $nil :int ,double _ *nil [a b] -ERR... +OK */
-function fmt(v: RespValue): string {
-  switch (v.type) {
-    case 'simple':
-      return '+' + v.value;
-    case 'error':
-      return '-' + v.value;
-    case 'integer':
-      return ':' + v.value;
-    case 'bulk':
-      return '$' + v.value;
-    case 'null-bulk':
-      return '$nil';
-    case 'null-array':
-      return '*nil';
-    case 'null':
-      return '_';
-    case 'double':
-      return ',' + v.value;
-    case 'array':
-      return '[' + v.value.map(fmt).join(' ') + ']';
-    default:
-      return JSON.stringify(v);
-  }
-}
-
-async function wire(...argv: string[]): Promise<{ r2: string; r3: string }> {
-  return { r2: fmt(await w2.send(...argv)), r3: fmt(await w3.send(...argv)) };
-}
-
-/** Capture what the engine propagates while `fn` runs. */
-async function propagated(fn: () => Promise<unknown>): Promise<string[][]> {
-  const out: string[][] = [];
-  const p = (_db: number, argv: string[]): void => void out.push([...argv]);
-  srv.engine.propagators.push(p);
-  try {
-    await fn();
-  } finally {
-    srv.engine.propagators.splice(srv.engine.propagators.indexOf(p), 1);
-  }
-  return out;
-}
-
-/** Keyevent notifications ("event key") produced while fn runs. */
-async function events(fn: () => Promise<unknown>): Promise<string[]> {
-  const sub = srv.client({ enableReadyCheck: false });
-  const seen: string[] = [];
-  sub.on('pmessage', (_p: string, ch: string, m: string) => seen.push(`${ch.replace(/^__keyevent@0__:/, '')} ${m}`));
-  await sub.psubscribe('__keyevent@0__:*');
-  await fn();
-  const marker = `~marker~${Math.random()}`;
-  await c.publish('__keyevent@0__:~marker~', marker);
-  await waitUntil(() => seen.some((s) => s.endsWith(marker)), 3000, 'marker');
-  sub.disconnect();
-  return seen.filter((s) => !s.endsWith(marker));
-}
 
 /** The Redis documentation's Sicily, plus two points 200+ km out. */
 async function sicily(): Promise<string> {

@@ -4,25 +4,12 @@
  * propagation were taken from redis-server 7.0.15.
  */
 import { createHash } from 'node:crypto';
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Redis } from 'ioredis';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { err, WRONGTYPE, keyEventLog, keyMaker, propagated as propagatedBy, type KeyEventLog } from '../helpers/expect.js';
+import { describe, it, expect } from 'vitest';
+import { serverForFile } from '../helpers/server.js';
+import { err, WRONGTYPE, keyMaker } from '../helpers/expect.js';
 import { RawClient } from '../helpers/raw-client.js';
 
-let srv: TestServer;
-let c: Redis;
-let log: KeyEventLog;
-
-beforeAll(async () => {
-  srv = await startTestServer({ 'notify-keyspace-events': 'KEA', 'enable-debug-command': 'yes' });
-  c = srv.client({ enableReadyCheck: false });
-  log = await keyEventLog(srv, c);
-});
-afterAll(async () => {
-  await srv.stop();
-});
-
+const { srv, c, eventsOf, propagated } = await serverForFile({ 'notify-keyspace-events': 'KEA', 'enable-debug-command': 'yes' }, { eventLog: true });
 const k = keyMaker('hll');
 
 const NOT_HLL = 'WRONGTYPE Key is not a valid HyperLogLog string value.';
@@ -31,9 +18,6 @@ const CORRUPT = 'INVALIDOBJ Corrupted HLL object detected';
 const els = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => prefix + i);
 const hex = async (key: string): Promise<string> => (await c.getBuffer(key))!.toString('hex');
 const sha1 = async (key: string): Promise<string> => createHash('sha1').update((await c.getBuffer(key))!).digest('hex');
-
-const eventsOf = (fn: () => Promise<unknown>): Promise<string[]> => log.during(fn);
-const propagated = (fn: () => Promise<unknown>): Promise<string[][]> => propagatedBy(srv, fn);
 
 /** An HLL written by redis-server 7.0.15: PFADD of "r0" ... "r199" (sparse, 502 bytes, cache invalid). */
 const REDIS_SPARSE_200 =

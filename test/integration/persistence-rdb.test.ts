@@ -3,46 +3,16 @@
  * forkless BGSAVE under concurrent writes, save points, MISCONF,
  * FLUSHALL and SHUTDOWN saves, DEBUG RELOAD, damaged files, INFO fields.
  */
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import os from 'node:os';
 import type { Redis } from 'ioredis';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer } from '../helpers/server.js';
 import { fillEveryType, fillStrings, prng, randomWrite } from '../helpers/dataset.js';
+import { persistenceInfo as info, serversPerTest, tempDir, until } from '../helpers/persistence.js';
 
-const servers: TestServer[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.stop().catch(() => {});
-});
-
-async function start(directives: Record<string, string | number | boolean> = {}): Promise<TestServer> {
-  const s = await startTestServer({ 'enable-debug-command': 'yes', ...directives });
-  servers.push(s);
-  return s;
-}
-
-function tmpDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'cacheside-rdb-'));
-}
-
-async function info(c: Redis): Promise<Record<string, string>> {
-  const text = (await c.call('INFO', 'persistence')) as string;
-  const out: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
-
-async function until(fn: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const { start, forget } = serversPerTest({ 'enable-debug-command': 'yes' });
+const tmpDir = (): string => tempDir('rdb');
 
 const bgsaveDone = (c: Redis) => until(async () => (await info(c)).rdb_bgsave_in_progress === '0');
 
@@ -64,7 +34,7 @@ describe('SAVE and restart', () => {
     expect(fs.existsSync(path.join(dir, 'dump.rdb'))).toBe(true);
     expect(fs.readdirSync(dir).filter((f) => f.startsWith('temp-'))).toEqual([]);
     await s.stop();
-    servers.length = 0;
+    forget();
 
     s = await start({ dir });
     c = s.client();
@@ -96,7 +66,7 @@ describe('SAVE and restart', () => {
     await c.call('DEBUG', 'SET-ACTIVE-EXPIRE', 0);
     await c.call('SAVE');
     await s.stop();
-    servers.length = 0;
+    forget();
     await new Promise((r) => setTimeout(r, 200));
     s = await start({ dir });
     c = s.client();
@@ -223,20 +193,20 @@ describe('SHUTDOWN and DEBUG RELOAD', () => {
     await c.call('SET', 'k', 'v1');
     await c.call('SHUTDOWN').catch(() => {});
     await until(async () => fs.existsSync(path.join(dir, 'dump.rdb')));
-    servers.length = 0;
+    forget();
     s = await start({ dir, save: '3600 1' });
     c = s.client({ retryStrategy: () => null });
     expect(await c.call('GET', 'k')).toBe('v1');
     await c.call('SET', 'k', 'v2');
     await c.call('SHUTDOWN', 'NOSAVE').catch(() => {});
-    servers.length = 0;
+    forget();
     await new Promise((r) => setTimeout(r, 100));
     s = await start({ dir });
     c = s.client({ retryStrategy: () => null });
     expect(await c.call('GET', 'k')).toBe('v1');
     await c.call('SET', 'k', 'v3');
     await c.call('SHUTDOWN', 'SAVE').catch(() => {});
-    servers.length = 0;
+    forget();
     await new Promise((r) => setTimeout(r, 100));
     s = await start({ dir });
     expect(await s.client({ retryStrategy: () => null }).call('GET', 'k')).toBe('v3');
@@ -269,7 +239,7 @@ describe('damaged files and INFO', () => {
     await fillStrings(c, 100);
     await c.call('SAVE');
     await s.stop();
-    servers.length = 0;
+    forget();
     const file = path.join(dir, 'dump.rdb');
     const buf = fs.readFileSync(file);
     buf[buf.length - 20] ^= 0xff;
@@ -284,7 +254,7 @@ describe('damaged files and INFO', () => {
     await fillStrings(s.client(), 100);
     await s.client().call('SAVE');
     await s.stop();
-    servers.length = 0;
+    forget();
     const file = path.join(dir, 'dump.rdb');
     fs.truncateSync(file, fs.statSync(file).size - 30);
     await expect(startTestServer({ dir })).rejects.toThrow(/truncated|end of file/i);

@@ -3,62 +3,20 @@
  * Expected replies, error texts, events and key specs were checked against
  * redis-server 7.0.15.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Redis } from 'ioredis';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { describe, it, expect } from 'vitest';
+import { serverForFile } from '../helpers/server.js';
+import { NOT_INT, SYNTAX, WRONGTYPE } from '../helpers/expect.js';
 import { waitUntil } from '../helpers/raw-client.js';
 
-let srv: TestServer;
-let c: Redis;
-let sub: Redis;
-const events: string[] = [];
-
-beforeAll(async () => {
-  srv = await startTestServer({ 'notify-keyspace-events': 'KEA' });
-  c = srv.client({ enableReadyCheck: false });
-  sub = srv.client({ enableReadyCheck: false });
-  sub.on('pmessage', (_p: string, ch: string, m: string) => events.push(`${ch.slice('__keyevent@0__:'.length)} ${m}`));
-  await sub.psubscribe('__keyevent@0__:*');
-});
-afterAll(async () => {
-  await srv.stop();
-});
+const { srv, c, eventsOf, propagated } = await serverForFile({ 'notify-keyspace-events': 'KEA' }, { eventLog: true });
 
 let seq = 0;
 /** A fresh key prefix per test, so that tests never see each other's data. */
 const k = (name: string): string => `sort:${name}:${++seq}`;
 
-const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
-const SYNTAX = 'ERR syntax error';
-const NOT_INT = 'ERR value is not an integer or out of range';
 const NOT_DOUBLE = "ERR One or more scores can't be converted into double";
 
 const sort = (...args: (string | number)[]): Promise<unknown> => c.call('SORT', ...args.map(String));
-
-async function drain(): Promise<string[]> {
-  const marker = `marker-${Math.random()}`;
-  await c.publish('__keyevent@0__:~marker~', marker);
-  await waitUntil(() => events.some((e) => e.endsWith(marker)), 3000, 'marker');
-  return events.splice(0, events.length).filter((e) => !e.endsWith(marker));
-}
-
-async function eventsOf(fn: () => Promise<unknown>): Promise<string[]> {
-  await drain();
-  await fn();
-  return drain();
-}
-
-async function propagated(fn: () => Promise<unknown>): Promise<string[][]> {
-  const out: string[][] = [];
-  const p = (_db: number, argv: string[]) => void out.push([...argv]);
-  srv.engine.propagators.push(p);
-  try {
-    await fn();
-  } finally {
-    srv.engine.propagators.splice(srv.engine.propagators.indexOf(p), 1);
-  }
-  return out;
-}
 
 describe('numeric sort', () => {
   it('sorts lists by the numeric value of the elements, ties by bytes', async () => {

@@ -6,61 +6,16 @@
  * events and propagation. Expected replies and error texts were taken from
  * redis-server 7.0.15.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Redis } from 'ioredis';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { describe, it, expect } from 'vitest';
+import { serverForFile } from '../helpers/server.js';
+import { err, WRONGTYPE } from '../helpers/expect.js';
 import { waitUntil } from '../helpers/raw-client.js';
 
-let srv: TestServer;
-let c: Redis;
-
-beforeAll(async () => {
-  srv = await startTestServer({ 'notify-keyspace-events': 'KEA' });
-  c = srv.client({ enableReadyCheck: false });
-});
-afterAll(async () => {
-  await srv.stop();
-});
+const { srv, c, call, client, eventsOf: events, propagated } = await serverForFile({ 'notify-keyspace-events': 'KEA' });
 
 let seq = 0;
 const k = (name: string): string => `st:${name}:${++seq}`;
-const client = (): Redis => srv.client({ enableReadyCheck: false });
-const call = (...args: (string | number)[]): Promise<unknown> => c.call(String(args[0]), ...args.slice(1).map(String));
-const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 const INVALID = 'ERR Invalid stream ID specified as stream command argument';
-
-async function err(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error reply');
-}
-
-async function propagated(fn: () => Promise<unknown>): Promise<string[][]> {
-  const out: string[][] = [];
-  const p = (_db: number, argv: string[]) => void out.push([...argv]);
-  srv.engine.propagators.push(p);
-  try {
-    await fn();
-  } finally {
-    srv.engine.propagators.splice(srv.engine.propagators.indexOf(p), 1);
-  }
-  return out;
-}
-
-async function events(fn: () => Promise<unknown>): Promise<string[]> {
-  const sub = client();
-  const seen: string[] = [];
-  sub.on('pmessage', (_p: string, ch: string, m: string) => seen.push(`${ch.replace(/^__keyevent@0__:/, '')} ${m}`));
-  await sub.psubscribe('__keyevent@0__:*');
-  await fn();
-  await c.ping();
-  await new Promise((r) => setTimeout(r, 50));
-  sub.disconnect();
-  return seen;
-}
 
 describe('XADD', () => {
   it('adds entries with explicit, partial and automatic IDs', async () => {

@@ -4,30 +4,12 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Redis } from 'ioredis';
-import { startTestServer, RESP_TYPES, type TestServer } from '../helpers/server.js';
-import { NOT_INT, SYNTAX, WRONGTYPE, keyMaker, makeList as plantList, propagated as propagatedBy } from '../helpers/expect.js';
+import { RESP_TYPES, serverForFile, startTestServer, type TestServer } from '../helpers/server.js';
+import { NOT_INT, SYNTAX, WRONGTYPE, keyMaker, latin1 as B } from '../helpers/expect.js';
 
-let srv: TestServer;
-let c: Redis;
-
-beforeAll(async () => {
-  srv = await startTestServer({ 'notify-keyspace-events': 'KEA' });
-  c = srv.client({ enableReadyCheck: false });
-});
-afterAll(async () => {
-  await srv.stop();
-});
-
-const B = (s: string): Buffer => Buffer.from(s, 'latin1');
+const { srv, c, makeList, propagated } = await serverForFile({ 'notify-keyspace-events': 'KEA' });
 /** A fresh key name per use, so tests never see each other's data. */
 const k = keyMaker('str');
-
-/** A key holding a non-string value (a list). */
-const makeList = (key: string): Promise<void> => plantList(srv, c, key);
-
-/** Capture what the engine propagates (AOF / replicas) while `fn` runs. */
-const propagated = (fn: () => Promise<unknown>): Promise<string[][]> => propagatedBy(srv, fn);
-
 
 describe('GET / SET', () => {
   it('round-trips binary values (every byte value, NUL and 0xff)', async () => {

@@ -5,48 +5,16 @@
  * Every expected reply and error text below was checked against
  * redis-server 7.0.15 (ZRANK/ZREVRANK WITHSCORE against the 7.2 behaviour).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { WRONGTYPE, err, eventsDuring, keyMaker, propagated as propagatedBy, wireText } from '../helpers/expect.js';
+import { describe, expect, it } from 'vitest';
+import { serverForFile } from '../helpers/server.js';
+import { WRONGTYPE, err, keyMaker, wireClients } from '../helpers/expect.js';
 import { waitUntil } from '../helpers/raw-client.js';
-import { RawClient } from '../interop/harness.js';
 
-let srv: TestServer;
-let c: Redis;
-let w2: RawClient;
-let w3: RawClient;
-
-beforeAll(async () => {
-  srv = await startTestServer({ 'notify-keyspace-events': 'KEA', 'enable-debug-command': 'yes' });
-  c = srv.client({ enableReadyCheck: false });
-  w2 = await RawClient.connect(srv.port);
-  w3 = await RawClient.connect(srv.port);
-  await w3.send('HELLO', '3');
-});
-afterAll(async () => {
-  await w2.close();
-  await w3.close();
-  await srv.stop();
-});
+const { srv, c, client, eventsOf: events, propagated } = await serverForFile({ 'notify-keyspace-events': 'KEA', 'enable-debug-command': 'yes' });
+/** Runs a command on a RESP2 and a RESP3 wire client, returning both renderings. */
+const { w3, wire } = await wireClients(srv);
 
 const k = keyMaker('zset');
-const client = (): Redis => srv.client({ enableReadyCheck: false });
-
-const fmt = wireText;
-
-/** Run a command on the RESP2 and the RESP3 wire clients, returning both renderings. */
-async function wire(...argv: string[]): Promise<{ r2: string; r3: string }> {
-  const r2 = fmt(await w2.send(...argv));
-  const r3 = fmt(await w3.send(...argv));
-  return { r2, r3 };
-}
-
-/** Capture what the engine propagates while `fn` runs. */
-const propagated = (fn: () => Promise<unknown>): Promise<string[][]> => propagatedBy(srv, fn);
-
-/** Keyevent notifications ("event key") produced while fn runs. */
-const events = (fn: () => Promise<unknown>): Promise<string[]> => eventsDuring(srv, c, fn);
 
 const blocked = (): number => srv.engine.blocking.blockedCount;
 const untilBlocked = (n: number): Promise<void> => waitUntil(() => blocked() === n, 3000, `${n} blocked clients`);
@@ -68,6 +36,10 @@ describe('ZADD / ZINCRBY', () => {
     expect(await c.zadd(z, 'LT', 'CH', 1, 'a', 30, 'b')).toBe(1);
     expect(await c.zscore(z, 'a')).toBe('1');
     expect(await c.zadd(z, 'ch', 'nx', 1, 'q')).toBe(1);
+    // Option tokens in any case; a score spelled with letters (inF) ends the options.
+    expect(await c.call('ZADD', z, 'Nx', 'cH', '1', 'r')).toBe(1);
+    expect(await c.call('ZADD', z, 'inF', 'nx')).toBe(1);
+    expect(await c.zscore(z, 'nx')).toBe('inf');
     // Same score again: nothing changes, nothing counted.
     expect(await c.zadd(z, 'CH', 1, 'a')).toBe(0);
     expect(await c.zadd(k('nokey'), 'XX', 1, 'a')).toBe(0);
@@ -105,6 +77,12 @@ describe('ZADD / ZINCRBY', () => {
     expect(await err(c.call('ZADD', z, 'gt', 'nx', '1', 'a'))).toBe('ERR GT, LT, and/or NX options at the same time are not compatible');
     expect(await err(c.call('ZADD', z, 'incr', '1', 'a', '2', 'b'))).toBe('ERR INCR option supports a single increment-element pair');
     expect(await err(c.call('ZADD', z))).toBe("ERR wrong number of arguments for 'zadd' command");
+    // Integer-looking scores that are no number, and options only before the first score.
+    expect(await err(c.call('ZADD', z, '-', 'a'))).toBe('ERR value is not a valid float');
+    expect(await err(c.call('ZADD', z, '--', 'a'))).toBe('ERR value is not a valid float');
+    expect(await err(c.call('ZADD', z, '1-2', 'a'))).toBe('ERR value is not a valid float');
+    expect(await err(c.call('ZADD', z, '12a', 'a'))).toBe('ERR value is not a valid float');
+    expect(await err(c.call('ZADD', z, 'incr', '1', 'x', 'y'))).toBe('ERR syntax error');
     expect(await c.exists(z)).toBe(0);
     const s = k('str');
     await c.set(s, 'x');
@@ -117,6 +95,12 @@ describe('ZADD / ZINCRBY', () => {
     await c.zadd(z, '0.1', 'a', '1e17', 'b', '123456789012345678', 'c', '-inf', 'd', '1e-5', 'e', '3.0', 'f');
     expect(await c.zrange(z, 0, -1, 'WITHSCORES')).toEqual(
       ['d', '-inf', 'e', '1.0000000000000001e-05', 'a', '0.10000000000000001', 'f', '3', 'b', '1e+17', 'c', '1.2345678901234568e+17'],
+    );
+    // Plain integers up to 15 digits and longer ones read alike (leading zeros, signs).
+    const ints = k('ints');
+    await c.zadd(ints, '007', 'a', '999999999999999', 'b', '-999999999999999', 'c', '9999999999999999', 'd', '0000000000000000001', 'e', '-7', 'f');
+    expect(await c.zrange(ints, 0, -1, 'WITHSCORES')).toEqual(
+      ['c', '-999999999999999', 'f', '-7', 'e', '1', 'a', '7', 'b', '999999999999999', 'd', '10000000000000000'],
     );
     // A listpack reads -0 back as 0; a skiplist keeps it.
     const l = k('negzero-lp');

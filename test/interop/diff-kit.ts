@@ -4,11 +4,11 @@
  * report, a server pair started for a test file, and a small round runner.
  *
  * PRNGs: `Prng` (sfc32 seeded through splitmix32, in command-gen.ts) drives
- * most generators; the list test uses `mulberry32` (below). They give
+ * most generators; the list and stream tests use `mulberry32` (below). They give
  * different sequences for the same seed, so each file keeps the one it had:
  * a DIFF_SEED replays the same commands as before.
  */
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { RawClient, startCacheside, startRedis, type RespValue, type ServerHandle } from './harness.js';
 
 export { Prng } from './command-gen.js';
@@ -53,18 +53,23 @@ export function skipSet(): Set<string> {
 export const continueOnMismatch = (): boolean => process.env.DIFF_CONTINUE === '1';
 
 // ---------------------------------------------------------------------------
-// PRNG (the list test's)
+// PRNG (the list and stream tests')
 
 /** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+export { prng as mulberry32 } from '../helpers/dataset.js';
+
+/** Draws over a PRNG returning floats in [0, 1) (the list and stream generators extend it). */
+export class FloatDraws {
+  constructor(readonly r: () => number) {}
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.r() * (hi - lo + 1));
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.r() * xs.length)]!;
+  }
+  chance(p: number): boolean {
+    return this.r() < p;
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -169,6 +174,34 @@ export const bulkItems = (v: RespValue): string[] | null =>
     ? v.value.map((x) => (x as { value: string }).value)
     : null;
 
+/**
+ * A full iteration of a SCAN-family command (argv: command, key, cursor,
+ * options): the first reply that is not a [cursor, items] page (an error,
+ * say) or whose items `itemsOf` rejects (null), else the sorted union of
+ * what `itemsOf` read from every page, as an array of bulk strings.
+ */
+export async function scanUnion(
+  c: RawClient,
+  argv: readonly string[],
+  itemsOf: (items: Extract<RespValue, { type: 'array' }>) => string[] | null,
+): Promise<RespValue> {
+  const seen = new Set<string>();
+  let cursor = argv[2]!;
+  let calls = 0;
+  do {
+    const r = await c.send(argv[0]!, argv[1]!, cursor, ...argv.slice(3));
+    if (r.type !== 'array') return r;
+    const [cur, items] = r.value;
+    if (cur?.type !== 'bulk' || items?.type !== 'array') return r;
+    const got = itemsOf(items);
+    if (got === null) return r;
+    for (const x of got) seen.add(x);
+    cursor = cur.value;
+    if (++calls > 10_000) return { type: 'error', value: `${argv[0]} did not terminate` };
+  } while (cursor !== '0');
+  return { type: 'array', value: [...seen].sort().map((value) => ({ type: 'bulk', value })) };
+}
+
 // ---------------------------------------------------------------------------
 // Failure report
 
@@ -240,6 +273,165 @@ export function connectBoth(servers: ServerPair, timeoutMs = 10_000): Promise<[R
   return Promise.all([RawClient.connect(servers.redis.port, { timeoutMs }), RawClient.connect(servers.cs.port, { timeoutMs })]);
 }
 
+/**
+ * Compares replies already formatted: `check` throws the failure report
+ * (header "mismatch (DIFF_SEED=N)") when they differ, and otherwise appends
+ * "<argv as JSON> -> <reply>" to `history`.
+ */
+export function replyChecker(o: { seed: number; file: string; tail: number }): {
+  history: string[];
+  check(argv: string[], ra: string, rb: string): void;
+} {
+  const history: string[] = [];
+  return {
+    history,
+    check(argv, ra, rb) {
+      if (ra !== rb) {
+        throw new Error(
+          mismatchMessage({
+            seed: o.seed,
+            header: `mismatch (DIFF_SEED=${o.seed})`,
+            why: 'replies differ',
+            command: jsonArgv(argv),
+            redis: ra,
+            cacheside: rb,
+            history,
+            tail: o.tail,
+            file: o.file,
+          }),
+        );
+      }
+      history.push(`${jsonArgv(argv)} -> ${ra}`);
+    },
+  };
+}
+
+/** Sends a command to both servers: [redis-server's reply, cacheside's]. */
+export function sendBoth(a: RawClient, b: RawClient, argv: readonly string[]): Promise<[RespValue, RespValue]> {
+  return Promise.all([a.send(...argv), b.send(...argv)]);
+}
+
+/** Sends set-up commands to both servers; each must get a reply of the same type from both. */
+export async function setUpBoth(a: RawClient, b: RawClient, commands: readonly (readonly string[])[]): Promise<void> {
+  for (const argv of commands) {
+    const [x, y] = await sendBoth(a, b, argv);
+    expect(y.type, `${cliArgv(argv)} on cacheside: ${fmtReply(y)}`).toBe(x.type);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Keyspace events
+
+/**
+ * Turns on every keyspace notification (CONFIG SET notify-keyspace-events KEA)
+ * on both servers and subscribes one more connection to each to all of them
+ * (PSUBSCRIBE __key*): [redis-server's, cacheside's].
+ */
+export async function subscribeKeyspaceEvents(servers: ServerPair): Promise<[RawClient, RawClient]> {
+  const subs = await Promise.all([RawClient.connect(servers.redis.port), RawClient.connect(servers.cs.port)]);
+  for (const sub of subs) {
+    await sub.send('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
+    await sub.send('PSUBSCRIBE', '__key*');
+  }
+  return subs;
+}
+
+/** Every frame a connection received until it stayed quiet for `quietMs`, formatted. */
+export async function drainFrames(c: RawClient, quietMs = 150): Promise<string[]> {
+  const out: string[] = [];
+  for (;;) {
+    let f: RespValue;
+    try {
+      f = await c.readFrame(quietMs);
+    } catch {
+      return out;
+    }
+    out.push(fmtReply(f));
+  }
+}
+
+/** A connection to each server, their keyspace event subscribers and a reply checker. */
+export interface EventedPair {
+  a: RawClient;
+  b: RawClient;
+  subs: [RawClient, RawClient];
+  check(argv: string[], ra: string, rb: string): void;
+  /** Destroys every connection. */
+  close(): void;
+}
+
+/** Connects to both servers with keyspace events on and subscribed (subscribeKeyspaceEvents); `o` configures the replyChecker. */
+export async function openEventedPair(servers: ServerPair, o: { seed: number; file: string; tail: number }): Promise<EventedPair> {
+  const a = await RawClient.connect(servers.redis.port);
+  const b = await RawClient.connect(servers.cs.port);
+  const subs = await subscribeKeyspaceEvents(servers);
+  return {
+    a,
+    b,
+    subs,
+    check: replyChecker(o).check,
+    close() {
+      for (const c of [a, b, ...subs]) c.destroy();
+    },
+  };
+}
+
+/**
+ * Drains both subscribers (subscribeKeyspaceEvents) and fails unless they
+ * received the same events in the same order, more than `min` of them.
+ */
+export async function expectSameEvents(subs: readonly [RawClient, RawClient], seed: number, min = 100): Promise<void> {
+  const [ea, eb] = await Promise.all(subs.map((sub) => drainFrames(sub)));
+  expect(ea!.length).toBeGreaterThan(min);
+  for (let i = 0; i < Math.max(ea!.length, eb!.length); i++) {
+    if (ea![i] !== eb![i]) throw new Error(`event #${i} differs (DIFF_SEED=${seed}): redis ${ea![i]} cacheside ${eb![i]}`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Blocked clients
+
+export interface BlockedService {
+  /** Sent on a control connection after FLUSHALL. */
+  setup: string[][];
+  /** One command per client, blocked in this order (30 ms apart), each client in the round's protocol. */
+  blocked: string[][];
+  /** Serves the blocked clients from the control connection; returns what to compare (formatted). */
+  serve(ctl: RawClient): Promise<string[]>;
+  /** After the blocked clients got their replies: what else to compare (formatted). */
+  inspect(ctl: RawClient): Promise<string[]>;
+}
+
+/**
+ * Runs the same blocking scenario on each server, in RESP2 then RESP3: the
+ * replies of `serve`, of every blocked client and of `inspect` must be the
+ * same on both.
+ */
+export async function expectSameBlockedService(servers: ServerPair, o: BlockedService): Promise<void> {
+  for (const resp of ['2', '3']) {
+    const results: string[][] = [];
+    for (const srv of [servers.redis, servers.cs]) {
+      const ctl = await RawClient.connect(srv.port);
+      await ctl.send('FLUSHALL');
+      for (const argv of o.setup) await ctl.send(...argv);
+      const waiters = await Promise.all(o.blocked.map(() => RawClient.connect(srv.port)));
+      for (const w of waiters) await w.send('HELLO', resp);
+      const pending: Promise<RespValue>[] = [];
+      for (let i = 0; i < waiters.length; i++) {
+        pending.push(waiters[i]!.send(...o.blocked[i]!));
+        await new Promise((r) => setTimeout(r, 30)); // block in a known order
+      }
+      const out = await o.serve(ctl);
+      out.push(...(await Promise.all(pending)).map(fmtReply));
+      out.push(...(await o.inspect(ctl)));
+      results.push(out);
+      for (const w of waiters) w.destroy();
+      ctl.destroy();
+    }
+    expect(results[1]).toEqual(results[0]);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Round runner
 
@@ -271,6 +463,8 @@ export interface RoundRunOptions<T extends { argv: string[] }> {
   timeoutMs?: number;
   /** Sent to each server at the start of every round, after HELLO <resp> and FLUSHALL. */
   setup?: string[][];
+  /** Called at the start of every round, after the set-up commands, before its first step is generated. */
+  startRound?(round: number): void;
   style?: ReplyStyle;
   fmtArgv?: (argv: string[]) => string;
   /** Replies are cut to this length in the history (default 300) and in the report (default: not cut). */
@@ -320,6 +514,7 @@ export async function runRounds<T extends { argv: string[] }>(o: RoundRunOptions
       }
       history.length = 0;
       history.push(`HELLO ${resp}`);
+      o.startRound?.(round);
       const ctx: RoundContext = {
         a,
         b,

@@ -29,56 +29,17 @@
  *    exact.
  *
  * Needs `npm run build` and redis-server on PATH.
- * Knobs: DIFF_SEED=<n> (replay), DIFF_ROUNDS=<n> (default 4), DIFF_STEPS=<n> (default 1000).
+ * Knobs: DIFF_SEED=<n> (replay), DIFF_ROUNDS=<n> (default 4), DIFF_STEPS=<n> (default 1000),
+ * DIFF_TAIL=<n> (history shown, default 30).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Prng } from './command-gen.js';
-import { RawClient, startCacheside, startRedis, type RespValue, type ServerHandle } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { Prng, cliArgv as fmtArgv, connectBoth, diffSeed, envInt, fmtReply as fmt, historyTail, mismatchMessage, sendBoth, setUpBoth, useServerPair } from './diff-kit.js';
+import type { RawClient, RespValue } from './harness.js';
 
-const envInt = (name: string, dflt: number): number => {
-  const v = process.env[name];
-  return v === undefined || v === '' ? dflt : Number(v);
-};
-const SEED = envInt('DIFF_SEED', Math.floor(Math.random() * 2 ** 32));
+const SEED = diffSeed();
 const ROUNDS = envInt('DIFF_ROUNDS', 4);
 const STEPS = envInt('DIFF_STEPS', 1000);
-
-// ---------------------------------------------------------------------------
-// Formatting
-
-function fmt(v: RespValue): string {
-  switch (v.type) {
-    case 'simple':
-      return '+' + v.value;
-    case 'error':
-      return '-' + v.value;
-    case 'integer':
-      return ':' + v.value.toString();
-    case 'bulk':
-      return '$' + JSON.stringify(v.value);
-    case 'null-bulk':
-      return '$nil';
-    case 'null-array':
-      return '*nil';
-    case 'null':
-      return '_';
-    case 'double':
-      return ',' + v.value;
-    case 'boolean':
-      return v.value ? '#t' : '#f';
-    case 'array':
-      return '*[' + v.value.map(fmt).join(', ') + ']';
-    case 'set':
-      return '~[' + v.value.map(fmt).join(', ') + ']';
-    case 'map':
-      return '%{' + v.value.map(([a, b]) => `${fmt(a)}: ${fmt(b)}`).join(', ') + '}';
-    default:
-      return JSON.stringify(v);
-  }
-}
-
-const quote = (a: string): string => (/^[\x21-\x7e]+$/.test(a) ? a : JSON.stringify(a));
-const fmtArgv = (argv: readonly string[]): string => argv.map(quote).join(' ');
+const TAIL = historyTail(30);
 
 // ---------------------------------------------------------------------------
 // Generator
@@ -415,21 +376,12 @@ function sameScore(a: string, b: string, distances: boolean): boolean {
 // The test
 
 describe('differential: GEO commands, cacheside vs redis-server 7.0', () => {
-  let redis: ServerHandle | undefined;
-  let cs: ServerHandle | undefined;
-
-  beforeAll(async () => {
-    [redis, cs] = await Promise.all([startRedis(), startCacheside()]);
-  });
-  afterAll(async () => {
-    await Promise.all([redis?.stop(), cs?.stop()]);
-  });
+  const servers = useServerPair({ debug: false });
 
   it(`random GEO commands get identical replies (seed ${SEED})`, async () => {
     console.log(`differential-geo: seed ${SEED} (replay with DIFF_SEED=${SEED}), ${ROUNDS} rounds x ${STEPS} commands`);
-    const a = await RawClient.connect(redis!.port, { timeoutMs: 10_000 });
-    const b = await RawClient.connect(cs!.port, { timeoutMs: 10_000 });
-    const both = async (argv: string[]): Promise<[RespValue, RespValue]> => Promise.all([a.send(...argv), b.send(...argv)]);
+    const [a, b] = await connectBoth(servers);
+    const both = (argv: string[]): Promise<[RespValue, RespValue]> => sendBoth(a, b, argv);
     const rng = new Prng(SEED);
     let total = 0;
     let errors = 0;
@@ -440,10 +392,7 @@ describe('differential: GEO commands, cacheside vs redis-server 7.0', () => {
       for (let round = 0; round < ROUNDS; round++) {
         const resp: 2 | 3 = round % 2 === 0 ? 2 : 3;
         const entries = ['128', '0'][Math.floor(round / 2) % 2]!;
-        for (const argv of [['HELLO', String(resp)], ['FLUSHALL'], ['CONFIG', 'SET', 'zset-max-listpack-entries', entries], ['SET', 'str', 'x']]) {
-          const [x, y] = await both(argv);
-          expect(y.type, `${fmtArgv(argv)} on cacheside: ${fmt(y)}`).toBe(x.type);
-        }
+        await setUpBoth(a, b, [['HELLO', String(resp)], ['FLUSHALL'], ['CONFIG', 'SET', 'zset-max-listpack-entries', entries], ['SET', 'str', 'x']]);
         const gen = new Gen(rng);
         const history: string[] = [];
         for (let i = 0; i < STEPS; i++) {
@@ -500,11 +449,18 @@ describe('differential: GEO commands, cacheside vs redis-server 7.0', () => {
           const line = `${fmtArgv(argv)} -> ${fmt(x).slice(0, 300)}`;
           if (why !== undefined) {
             throw new Error(
-              `cacheside differs (seed ${SEED}, round ${round}, RESP${resp}, zset-max-listpack-entries ${entries}, step ${i}): ${why}\n` +
-                `  command:      ${fmtArgv(argv)}\n` +
-                `  redis-server: ${fmt(x)}\n  cacheside:    ${fmt(y)}\n` +
-                `last commands (after FLUSHALL, CONFIG SET zset-max-listpack-entries ${entries}, SET str x):\n  ${history.slice(-30).join('\n  ')}\n` +
-                `replay: DIFF_SEED=${SEED} npx vitest run --project interop test/interop/differential-geo.test.ts`,
+              mismatchMessage({
+                seed: SEED,
+                header: `cacheside differs (seed ${SEED}, round ${round}, RESP${resp}, zset-max-listpack-entries ${entries}, step ${i})`,
+                why,
+                command: fmtArgv(argv),
+                redis: fmt(x),
+                cacheside: fmt(y),
+                history,
+                tail: TAIL,
+                historyNote: ` (after FLUSHALL, CONFIG SET zset-max-listpack-entries ${entries}, SET str x)`,
+                file: 'differential-geo.test.ts',
+              }),
             );
           }
           history.push(line);
@@ -539,7 +495,7 @@ async function edgeSearch(
   e: { key: string; from: string; to: string; unit: string; kind: string },
   r: Prng,
 ): Promise<string[] | null> {
-  const both = (argv: string[]): Promise<[RespValue, RespValue]> => Promise.all([a.send(...argv), b.send(...argv)]);
+  const both = (argv: string[]): Promise<[RespValue, RespValue]> => sendBoth(a, b, argv);
   const pos = await a.send('GEOPOS', e.key, e.from);
   if (pos.type !== 'array' || pos.value[0]?.type !== 'array') return null;
   const lon = (pos.value[0].value[0] as { value: string }).value;

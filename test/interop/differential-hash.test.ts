@@ -23,7 +23,7 @@
  * DIFF_ROUNDS (default 4), DIFF_STEPS (commands per round, default 600), DIFF_TAIL (history shown, default 25).
  */
 import { describe, expect, it } from 'vitest';
-import { Prng, bulkItems, diffSeed, envInt, fmtReply, runRounds, useServerPair } from './diff-kit.js';
+import { Prng, bulkItems, diffSeed, envInt, fmtReply, runRounds, scanUnion, useServerPair } from './diff-kit.js';
 import type { RawClient, RespValue } from './harness.js';
 
 const SEED = diffSeed();
@@ -222,22 +222,14 @@ describe('differential: hashes, cacheside vs redis-server 7.0', () => {
 });
 
 /** A full HSCAN iteration: the first error, or the sorted union of the (field, value) pairs. */
-async function fullScan(c: RawClient, argv: string[]): Promise<RespValue> {
-  const seen = new Set<string>();
-  let cursor = argv[2]!;
-  let calls = 0;
-  do {
-    const r = await c.send('HSCAN', argv[1]!, cursor, ...argv.slice(3));
-    if (r.type !== 'array') return r;
-    const [cur, items] = r.value;
-    if (cur?.type !== 'bulk' || items?.type !== 'array') return r;
+function fullScan(c: RawClient, argv: string[]): Promise<RespValue> {
+  return scanUnion(c, argv, (items) => {
     const flat = bulkItems(items);
-    if (flat === null || flat.length % 2 !== 0) return r;
-    for (let i = 0; i < flat.length; i += 2) seen.add(pairKey([flat[i]!, flat[i + 1]!]));
-    cursor = cur.value;
-    if (++calls > 10_000) return { type: 'error', value: 'HSCAN did not terminate' };
-  } while (cursor !== '0');
-  return { type: 'array', value: [...seen].sort().map((value) => ({ type: 'bulk', value })) };
+    if (flat === null || flat.length % 2 !== 0) return null;
+    const pairs: string[] = [];
+    for (let i = 0; i < flat.length; i += 2) pairs.push(pairKey([flat[i]!, flat[i + 1]!]));
+    return pairs;
+  });
 }
 
 /** HRANDFIELD replies as [field, value|null] entries; null if the shape is not one HRANDFIELD gives. */

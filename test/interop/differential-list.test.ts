@@ -15,9 +15,9 @@
  * Needs `npm run build` and redis-server on PATH (bash test/interop/ensure-redis.sh).
  * Knobs: DIFF_SEED=<n> replays a run (the seed is printed), DIFF_ROUNDS, DIFF_STEPS, DIFF_TAIL (history shown, default 15).
  */
-import { describe, expect, it } from 'vitest';
-import { diffSeed, envInt, fmtReply as fmt, historyTail, jsonArgv, mismatchMessage, mulberry32, useServerPair } from './diff-kit.js';
-import { RawClient, type RespValue } from './harness.js';
+import { describe, it } from 'vitest';
+import { FloatDraws, diffSeed, envInt, expectSameBlockedService, expectSameEvents, fmtReply as fmt, historyTail, mulberry32, openEventedPair, useServerPair } from './diff-kit.js';
+import type { RawClient } from './harness.js';
 
 const SEED = diffSeed();
 const ROUNDS = envInt('DIFF_ROUNDS', 4);
@@ -27,17 +27,7 @@ const TAIL = historyTail(15);
 // ---------------------------------------------------------------------------
 // Command generator
 
-class Gen {
-  constructor(readonly r: () => number) {}
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.r() * (hi - lo + 1));
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.r() * xs.length)]!;
-  }
-  chance(p: number): boolean {
-    return this.r() < p;
-  }
+class Gen extends FloatDraws {
   key(): string {
     return this.pick(['l1', 'l2', 'l3', 'l4', 'str', 'missing']);
   }
@@ -168,34 +158,9 @@ describe(`list differential vs redis-server (DIFF_SEED=${SEED})`, () => {
   it('random list commands give identical replies and data', async () => {
     console.log(`differential-list: DIFF_SEED=${SEED}`);
     const g = new Gen(mulberry32(SEED));
-    const a = await RawClient.connect(servers.redis.port);
-    const b = await RawClient.connect(servers.cs.port);
-    // Keyspace events of both servers, compared after every round.
-    await both(a, b, ['CONFIG', 'SET', 'notify-keyspace-events', 'KEA']);
-    const subs = await Promise.all([RawClient.connect(servers.redis.port), RawClient.connect(servers.cs.port)]);
-    for (const sub of subs) await sub.send('PSUBSCRIBE', '__key*');
-    const drainEvents = async (sub: RawClient): Promise<string[]> => {
-      const out: string[] = [];
-      for (;;) {
-        let f: RespValue;
-        try {
-          f = await sub.readFrame(150);
-        } catch {
-          return out;
-        }
-        out.push(fmt(f));
-      }
-    };
+    // Keyspace events of both servers are compared after every round.
+    const { a, b, subs, check, close } = await openEventedPair(servers, { seed: SEED, tail: TAIL, file: 'differential-list.test.ts' });
     try {
-      const history: string[] = [];
-      const check = (argv: string[], ra: string, rb: string) => {
-        if (ra !== rb) {
-          throw new Error(
-            mismatchMessage({ seed: SEED, header: `mismatch (DIFF_SEED=${SEED})`, why: 'replies differ', command: jsonArgv(argv), redis: ra, cacheside: rb, history, tail: TAIL, file: 'differential-list.test.ts' }),
-          );
-        }
-        history.push(`${jsonArgv(argv)} -> ${ra}`);
-      };
       for (let round = 0; round < ROUNDS; round++) {
         const resp = round % 2 === 0 ? '2' : '3';
         await both(a, b, ['HELLO', resp]);
@@ -220,10 +185,7 @@ describe(`list differential vs redis-server (DIFF_SEED=${SEED})`, () => {
           const [ra, rb] = await both(a, b, argv);
           check(argv, ra, rb);
         }
-        const [ea, eb] = await Promise.all(subs.map(drainEvents));
-        expect(ea!.length).toBeGreaterThan(100);
-        expect(eb!.length).toBe(ea!.length);
-        for (let i = 0; i < ea!.length; i++) if (ea![i] !== eb![i]) throw new Error(`event #${i} differs (DIFF_SEED=${SEED}): redis ${ea![i]} cacheside ${eb![i]}`);
+        await expectSameEvents(subs, SEED);
         for (const key of KEYS) {
           for (const argv of [['TYPE', key], ['LRANGE', key, '0', '-1'], ['OBJECT', 'ENCODING', key], ['DEBUG', 'DIGEST-VALUE', key]]) {
             const [ra, rb] = await both(a, b, argv);
@@ -232,41 +194,26 @@ describe(`list differential vs redis-server (DIFF_SEED=${SEED})`, () => {
         }
       }
     } finally {
-      a.destroy();
-      b.destroy();
-      for (const sub of subs) sub.destroy();
+      close();
     }
   });
 
   it('several blocked clients are served in the same order, with the same replies', async () => {
-    for (const resp of ['2', '3']) {
-      const results: string[][] = [];
-      for (const srv of [servers.redis, servers.cs]) {
-        const ctl = await RawClient.connect(srv.port);
-        await ctl.send('FLUSHALL');
-        const waiters = await Promise.all([0, 1, 2, 3, 4].map(() => RawClient.connect(srv.port)));
-        for (const w of waiters) await w.send('HELLO', resp);
-        const cmds = [
-          ['BLPOP', 'q', 'r', '0'],
-          ['BLMOVE', 'q', 'r', 'LEFT', 'right', '0'],
-          ['BRPOP', 'r', '0'],
-          ['BLMPOP', '0', '2', 'r', 'q', 'RIGHT', 'COUNT', '2'],
-          ['BRPOPLPUSH', 'q', 'dst', '0'],
-        ];
-        const pending: Promise<RespValue>[] = [];
-        for (let i = 0; i < waiters.length; i++) {
-          pending.push(waiters[i]!.send(...cmds[i]!));
-          await new Promise((r) => setTimeout(r, 30)); // block in a known order
-        }
+    await expectSameBlockedService(servers, {
+      setup: [],
+      blocked: [
+        ['BLPOP', 'q', 'r', '0'],
+        ['BLMOVE', 'q', 'r', 'LEFT', 'right', '0'],
+        ['BRPOP', 'r', '0'],
+        ['BLMPOP', '0', '2', 'r', 'q', 'RIGHT', 'COUNT', '2'],
+        ['BRPOPLPUSH', 'q', 'dst', '0'],
+      ],
+      serve: async (ctl) => [fmt(await ctl.send('RPUSH', 'q', 'a', 'b', 'c', 'd', 'e', 'f'))],
+      async inspect(ctl) {
         const out: string[] = [];
-        out.push(fmt(await ctl.send('RPUSH', 'q', 'a', 'b', 'c', 'd', 'e', 'f')));
-        out.push(...(await Promise.all(pending)).map(fmt));
         for (const key of ['q', 'r', 'dst']) out.push(fmt(await ctl.send('LRANGE', key, '0', '-1')));
-        results.push(out);
-        for (const w of waiters) w.destroy();
-        ctl.destroy();
-      }
-      expect(results[1]).toEqual(results[0]);
-    }
+        return out;
+      },
+    });
   });
 });

@@ -18,7 +18,7 @@
  * DIFF_ROUNDS (default 4), DIFF_STEPS (commands per round, default 600), DIFF_TAIL (history shown, default 25).
  */
 import { describe, expect, it } from 'vitest';
-import { Prng, bulkItems, diffSeed, envInt, fmtReply, runRounds, useServerPair } from './diff-kit.js';
+import { Prng, bulkItems, diffSeed, envInt, fmtReply, runRounds, scanUnion, useServerPair } from './diff-kit.js';
 import type { RawClient, RespValue } from './harness.js';
 
 const SEED = diffSeed();
@@ -160,20 +160,8 @@ describe('differential: sets, cacheside vs redis-server 7.0', () => {
 });
 
 /** A full SSCAN iteration: the first error, or the sorted union of what came back. */
-async function fullScan(c: RawClient, argv: string[]): Promise<RespValue> {
-  const seen = new Set<string>();
-  let cursor = '0';
-  let calls = 0;
-  do {
-    const r = await c.send('SSCAN', argv[1]!, cursor, ...argv.slice(3));
-    if (r.type !== 'array') return r;
-    const [cur, items] = r.value;
-    if (cur?.type !== 'bulk' || items?.type !== 'array') return r;
-    for (const m of items.value) if (m.type === 'bulk') seen.add(m.value);
-    cursor = cur.value;
-    if (++calls > 10_000) return { type: 'error', value: 'SSCAN did not terminate' };
-  } while (cursor !== '0');
-  return { type: 'array', value: [...seen].sort().map((value) => ({ type: 'bulk', value })) };
+function fullScan(c: RawClient, argv: string[]): Promise<RespValue> {
+  return scanUnion(c, argv, (items) => items.value.flatMap((m) => (m.type === 'bulk' ? [m.value] : [])));
 }
 
 /** Validity of SRANDMEMBER / SPOP replies; null when both are acceptable and agree in shape. */

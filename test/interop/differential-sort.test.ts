@@ -23,17 +23,13 @@
  * test clears errno (with INCRBYFLOAT) after such a failure.
  *
  * Needs `npm run build` and redis-server on PATH. Knobs: DIFF_SEED (replay),
- * DIFF_ROUNDS (default 4), DIFF_STEPS (commands per round, default 700).
+ * DIFF_ROUNDS (default 4), DIFF_STEPS (commands per round, default 700), DIFF_TAIL (history shown, default 30).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Prng } from './command-gen.js';
-import { RawClient, startCacheside, startRedis, type RespValue, type ServerHandle } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { Prng, diffSeed, envInt, fmtReply, runRounds, useServerPair } from './diff-kit.js';
+import type { RawClient, RespValue } from './harness.js';
 
-const envInt = (name: string, dflt: number): number => {
-  const v = process.env[name];
-  return v === undefined || v === '' ? dflt : Number(v);
-};
-const SEED = envInt('DIFF_SEED', Math.floor(Math.random() * 2 ** 32));
+const SEED = diffSeed();
 const ROUNDS = envInt('DIFF_ROUNDS', 4);
 const STEPS = envInt('DIFF_STEPS', 700);
 
@@ -52,10 +48,8 @@ const BAD_ELEMS = ['nan', '1e400', 'x y', '5 '];
 const WEIGHTS = ['0', '1', '2', '-3', '10', '2.5', '1e2', '-inf', '', ' 8', '007', '0', '1', '2', '-3', '10', '2.5', 'a', 'b', 'zz', 'B', '1e-400', 'bad'];
 
 type Mode = 'exact' | 'unordered' | 'ties';
-interface Step {
-  argv: string[];
-  mode: Mode;
-}
+/** A data change, or a SORT of `key`. */
+type Step = { kind: 'mutation'; argv: string[] } | { kind: 'sort'; argv: string[]; key: string };
 
 class Gen {
   /** Whether unreadable numbers may be added to the sortable keys in this round. */
@@ -122,30 +116,12 @@ class Gen {
     r.shuffle(opts);
     return { argv: [ro ? 'SORT_RO' : 'SORT', key, ...opts.flat()], key };
   }
-}
 
-function fmtReply(v: RespValue): string {
-  switch (v.type) {
-    case 'simple':
-      return '+' + v.value;
-    case 'error':
-      return '-' + v.value;
-    case 'integer':
-      return ':' + v.value.toString();
-    case 'bulk':
-      return '$' + JSON.stringify(v.value);
-    case 'null-bulk':
-      return '$nil';
-    case 'null':
-      return '_';
-    case 'array':
-      return '*[' + v.value.map(fmtReply).join(', ') + ']';
-    default:
-      return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+  next(): Step {
+    return this.r.chance(0.45) ? { kind: 'mutation', argv: this.mutation() } : { kind: 'sort', ...this.sort() };
   }
 }
 
-const fmt = (argv: string[]): string => argv.map((a) => JSON.stringify(a)).join(' ');
 const items = (v: RespValue): string[] | null => (v.type === 'array' ? v.value.map(fmtReply) : null);
 
 /** The weight an element has for BY `pattern` in redis-server's data (the string, or null when missing). */
@@ -168,132 +144,109 @@ async function weightOf(redis: RawClient, pattern: string, elem: string): Promis
 }
 
 describe('differential: SORT, cacheside vs redis-server 7.0', () => {
-  let redis: ServerHandle | undefined;
-  let cs: ServerHandle | undefined;
-
-  beforeAll(async () => {
-    [redis, cs] = await Promise.all([
-      startRedis(['--enable-debug-command', 'yes']),
-      startCacheside(['--enable-debug-command', 'yes']),
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([redis?.stop(), cs?.stop()]);
-  });
+  const servers = useServerPair();
 
   it(`random SORT commands get the same replies (seed ${SEED})`, async () => {
-    console.log(`differential-sort: seed ${SEED} (replay with DIFF_SEED=${SEED}), ${ROUNDS} rounds x ${STEPS} commands`);
-    const a = await RawClient.connect(redis!.port, { timeoutMs: 10_000 });
-    const b = await RawClient.connect(cs!.port, { timeoutMs: 10_000 });
     const r = new Prng(SEED);
     const gen = new Gen(r);
-    const history: string[] = [];
     const stats = { sorts: 0, errors: 0, stores: 0, nonEmpty: 0, ties: 0, unordered: 0 };
-    const fail = (why: string, argv: string[], x: RespValue, y: RespValue): never => {
-      throw new Error(
-        `seed ${SEED}: ${why}\n  command:      ${fmt(argv)}\n  redis-server: ${fmtReply(x)}\n  cacheside:    ${fmtReply(y)}\n` +
-          `last commands:\n${history.slice(-Number(process.env.DIFF_TAIL ?? 30)).map((h) => '  ' + h).join('\n')}`,
-      );
-    };
-    const both = async (argv: string[]): Promise<[RespValue, RespValue]> => {
-      const [x, y] = await Promise.all([a.send(...argv), b.send(...argv)]);
-      history.push(`${fmt(argv)} -> ${fmtReply(x).slice(0, 300)}`);
-      return [x, y];
-    };
-    try {
-      for (let round = 0; round < ROUNDS; round++) {
-        const resp = round % 2 === 0 ? '2' : '3';
+    await runRounds({
+      name: 'differential-sort',
+      file: 'differential-sort.test.ts',
+      seed: SEED,
+      rounds: ROUNDS,
+      steps: STEPS,
+      servers,
+      tail: 30,
+      setup: [
+        ['CONFIG', 'SET', 'zset-max-listpack-entries', '128'],
+        ['SET', 'str', 'v'],
+        ['HSET', 'h', 'f', '1'],
+        ['XADD', 'strm', '1-1', 'f', 'v'],
+      ],
+      startRound: (round) => {
         gen.allowBad = round % 2 === 1;
-        for (const c of [a, b]) {
-          await c.send('HELLO', resp);
-          await c.send('FLUSHALL');
-          await c.send('CONFIG', 'SET', 'zset-max-listpack-entries', '128');
-          await c.send('SET', 'str', 'v');
-          await c.send('HSET', 'h', 'f', '1');
-          await c.send('XADD', 'strm', '1-1', 'f', 'v');
-        }
-        history.length = 0;
-        history.push(`HELLO ${resp}`);
-        for (let i = 0; i < STEPS; i++) {
-          if (r.chance(0.45)) {
-            const argv = gen.mutation();
-            const [x, y] = await both(argv);
-            if (argv[0] === 'SPOP' && x.type !== 'error') {
-              // SPOP picks at random: make cacheside's set redis-server's again.
-              await copyKey(a, b, argv[1]!);
-              continue;
-            }
-            if (fmtReply(x) !== fmtReply(y)) fail('replies differ', argv, x, y);
-            continue;
-          }
-          const { argv, key } = gen.sort();
-          const step = analyze(argv);
-          const by = step.by;
-          stats.sorts++;
-          const typeReply = await a.send('TYPE', key);
-          const type = typeReply.type === 'simple' ? typeReply.value : '';
-          const enc = type === 'set' ? await a.send('OBJECT', 'ENCODING', key) : null;
-          const hashSet = enc !== null && enc.type === 'bulk' && enc.value === 'hashtable';
-          const { dontSort, withGets } = step;
-          let mode: Mode = 'exact';
-          if (dontSort && hashSet && !step.store) mode = 'unordered';
-          else if (step.alpha && by !== null && !dontSort && (step.limit || type === 'set' || type === 'zset')) mode = 'ties';
+      },
+      next: () => gen.next(),
+      async check(step, { a, b, record, fail }) {
+        const both = async (argv: string[]): Promise<[RespValue, RespValue]> => {
+          const [x, y] = await Promise.all([a.send(...argv), b.send(...argv)]);
+          record(argv, x);
+          return [x, y];
+        };
+        if (step.kind === 'mutation') {
+          const { argv } = step;
           const [x, y] = await both(argv);
-          if (x.type === 'error' && x.value.includes("can't be converted")) {
-            // Redis 7.0 reads errno after strtod without clearing it first, so the
-            // ERANGE of a failed SORT sticks and fails later sorts of non-integer
-            // elements until something clears errno. INCRBYFLOAT does.
-            await Promise.all([a.send('INCRBYFLOAT', 'errno-reset', '0'), b.send('INCRBYFLOAT', 'errno-reset', '0')]);
+          if (argv[0] === 'SPOP' && x.type !== 'error') {
+            // SPOP picks at random: make cacheside's set redis-server's again.
+            await copyKey(a, b, argv[1]!);
+            return;
           }
-          if (x.type === 'error') stats.errors++;
-          else if (x.type === 'array' && x.value.length > 0) stats.nonEmpty++;
-          const fx = fmtReply(x);
-          const fy = fmtReply(y);
-          if (fx === fy || x.type === 'error' || y.type === 'error') {
-            if (fx !== fy) fail('replies differ', argv, x, y);
-          } else if (mode === 'exact') {
-            fail('replies differ', argv, x, y);
-          } else if (mode === 'unordered') {
-            stats.unordered++;
+          if (fmtReply(x) !== fmtReply(y)) fail('replies differ', argv, x, y);
+          return;
+        }
+        const { argv, key } = step;
+        const sortStep = analyze(argv);
+        const by = sortStep.by;
+        stats.sorts++;
+        const typeReply = await a.send('TYPE', key);
+        const type = typeReply.type === 'simple' ? typeReply.value : '';
+        const enc = type === 'set' ? await a.send('OBJECT', 'ENCODING', key) : null;
+        const hashSet = enc !== null && enc.type === 'bulk' && enc.value === 'hashtable';
+        const { dontSort, withGets } = sortStep;
+        let mode: Mode = 'exact';
+        if (dontSort && hashSet && !sortStep.store) mode = 'unordered';
+        else if (sortStep.alpha && by !== null && !dontSort && (sortStep.limit || type === 'set' || type === 'zset')) mode = 'ties';
+        const [x, y] = await both(argv);
+        if (x.type === 'error' && x.value.includes("can't be converted")) {
+          // Redis 7.0 reads errno after strtod without clearing it first, so the
+          // ERANGE of a failed SORT sticks and fails later sorts of non-integer
+          // elements until something clears errno. INCRBYFLOAT does.
+          await Promise.all([a.send('INCRBYFLOAT', 'errno-reset', '0'), b.send('INCRBYFLOAT', 'errno-reset', '0')]);
+        }
+        if (x.type === 'error') stats.errors++;
+        else if (x.type === 'array' && x.value.length > 0) stats.nonEmpty++;
+        const fx = fmtReply(x);
+        const fy = fmtReply(y);
+        if (fx === fy || x.type === 'error' || y.type === 'error') {
+          if (fx !== fy) fail('replies differ', argv, x, y);
+        } else if (mode === 'exact') {
+          fail('replies differ', argv, x, y);
+        } else if (mode === 'unordered') {
+          stats.unordered++;
+          const ix = items(x);
+          const iy = items(y);
+          if (ix === null || iy === null || ix.length !== iy.length) fail('replies differ in shape', argv, x, y);
+          if (!sortStep.limit && [...ix!].sort().join('\n') !== [...iy!].sort().join('\n')) fail('replies differ as multisets', argv, x, y);
+        } else {
+          stats.ties++;
+          if (withGets) {
+            // Only the shape can be compared when GET values replace the elements.
             const ix = items(x);
             const iy = items(y);
             if (ix === null || iy === null || ix.length !== iy.length) fail('replies differ in shape', argv, x, y);
-            if (!step.limit && [...ix!].sort().join('\n') !== [...iy!].sort().join('\n')) fail('replies differ as multisets', argv, x, y);
-          } else {
-            stats.ties++;
-            if (withGets) {
-              // Only the shape can be compared when GET values replace the elements.
-              const ix = items(x);
-              const iy = items(y);
-              if (ix === null || iy === null || ix.length !== iy.length) fail('replies differ in shape', argv, x, y);
-            } else if (!step.store) {
-              await checkTies(a, by!, step.limit, x, y, () => fail('tied elements differ in weight order', argv, x, y));
-            }
-          }
-          if (step.store && x.type === 'integer') {
-            stats.stores++;
-            const dst = step.store;
-            const [lx, ly] = await both(['LRANGE', dst, '0', '-1']);
-            if (fmtReply(lx) !== fmtReply(ly)) {
-              if (mode !== 'ties') fail('stored lists differ', ['LRANGE', dst, '0', '-1'], lx, ly);
-              if (!withGets) await checkTies(a, by!, step.limit, lx, ly, () => fail('stored tied elements differ', argv, lx, ly));
-              await copyKey(a, b, dst);
-            }
-          }
-          if (r.chance(0.05)) {
-            const k = r.pick(SORTABLE);
-            const [ex, ey] = await both(['OBJECT', 'ENCODING', k]);
-            if (fmtReply(ex) !== fmtReply(ey)) fail('encodings differ', ['OBJECT', 'ENCODING', k], ex, ey);
+          } else if (!sortStep.store) {
+            await checkTies(a, by!, sortStep.limit, x, y, () => fail('tied elements differ in weight order', argv, x, y));
           }
         }
-        const [dx, dy] = await both(['DEBUG', 'DIGEST']);
-        if (fmtReply(dx) !== fmtReply(dy)) fail('data sets differ at the end of the round', ['DEBUG', 'DIGEST'], dx, dy);
-      }
-    } finally {
-      await a.close();
-      await b.close();
-    }
-    console.log(`differential-sort: ${JSON.stringify(stats)}`);
+        if (sortStep.store && x.type === 'integer') {
+          stats.stores++;
+          const dst = sortStep.store;
+          const [lx, ly] = await both(['LRANGE', dst, '0', '-1']);
+          if (fmtReply(lx) !== fmtReply(ly)) {
+            if (mode !== 'ties') fail('stored lists differ', ['LRANGE', dst, '0', '-1'], lx, ly);
+            if (!withGets) await checkTies(a, by!, sortStep.limit, lx, ly, () => fail('stored tied elements differ', argv, lx, ly));
+            await copyKey(a, b, dst);
+          }
+        }
+        if (r.chance(0.05)) {
+          const k = r.pick(SORTABLE);
+          const [ex, ey] = await both(['OBJECT', 'ENCODING', k]);
+          if (fmtReply(ex) !== fmtReply(ey)) fail('encodings differ', ['OBJECT', 'ENCODING', k], ex, ey);
+        }
+      },
+      summary: () => `; ${JSON.stringify(stats)}`,
+    });
     expect(stats.nonEmpty).toBeGreaterThan(ROUNDS * 20);
   });
 });

@@ -17,66 +17,27 @@
  * XREADGROUP are served in the same order with the same replies.
  *
  * Needs `npm run build` and redis-server on PATH (bash test/interop/ensure-redis.sh).
- * Knobs: DIFF_SEED=<n> replays a run (the seed is printed), DIFF_ROUNDS, DIFF_STEPS.
+ * Knobs: DIFF_SEED=<n> replays a run (the seed is printed), DIFF_ROUNDS, DIFF_STEPS, DIFF_TAIL (history shown, default 20).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawClient, startCacheside, startRedis, type RespValue, type ServerHandle } from './harness.js';
+import { describe, it } from 'vitest';
+import {
+  FloatDraws,
+  diffSeed,
+  envInt,
+  expectSameBlockedService,
+  expectSameEvents,
+  fmtReply as fmt,
+  historyTail,
+  mulberry32,
+  openEventedPair,
+  useServerPair,
+} from './diff-kit.js';
+import type { RawClient, RespValue } from './harness.js';
 
-const envInt = (name: string, dflt: number): number => {
-  const v = process.env[name];
-  return v === undefined || v === '' ? dflt : Number(v);
-};
-const SEED = envInt('DIFF_SEED', Math.floor(Math.random() * 2 ** 32));
+const SEED = diffSeed();
 const ROUNDS = envInt('DIFF_ROUNDS', 4);
 const STEPS = envInt('DIFF_STEPS', 1500);
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Exact rendering of a reply that keeps the wire types apart. */
-function fmt(v: RespValue): string {
-  switch (v.type) {
-    case 'simple':
-      return '+' + v.value;
-    case 'error':
-    case 'blob-error':
-      return '-' + v.value;
-    case 'integer':
-      return ':' + v.value.toString();
-    case 'bulk':
-      return '$' + JSON.stringify(v.value);
-    case 'null-bulk':
-      return '$nil';
-    case 'null-array':
-      return '*nil';
-    case 'null':
-      return '_';
-    case 'boolean':
-      return v.value ? '#t' : '#f';
-    case 'double':
-    case 'bignum':
-      return ',' + v.value;
-    case 'verbatim':
-      return '=' + JSON.stringify(v.value);
-    case 'array':
-    case 'set':
-    case 'push':
-      return (v.type === 'array' ? '*' : v.type === 'set' ? '~' : '>') + '[' + v.value.map(fmt).join(', ') + ']';
-    case 'map':
-      return '%{' + v.value.map(([k, x]) => `${fmt(k)}: ${fmt(x)}`).join(', ') + '}';
-    case 'attribute':
-      return fmt(v.value);
-  }
-}
+const TAIL = historyTail(20);
 
 const ZERO: RespValue = { type: 'integer', value: 0n };
 
@@ -146,17 +107,7 @@ function mask(argv: string[], v: RespValue): RespValue {
 
 const KEYS = ['s1', 's2', 's3', 'str', 'missing'];
 
-class Gen {
-  constructor(readonly r: () => number) {}
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.r() * (hi - lo + 1));
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.r() * xs.length)]!;
-  }
-  chance(p: number): boolean {
-    return this.r() < p;
-  }
+class Gen extends FloatDraws {
   key(): string {
     return this.chance(0.85) ? this.pick(['s1', 's2', 's3']) : this.pick(['str', 'missing']);
   }
@@ -309,18 +260,7 @@ class Gen {
 
 // ---------------------------------------------------------------------------
 
-let redis: ServerHandle;
-let cs: ServerHandle;
-
-beforeAll(async () => {
-  [redis, cs] = await Promise.all([
-    startRedis(['--enable-debug-command', 'yes']),
-    startCacheside(['--enable-debug-command', 'yes']),
-  ]);
-});
-afterAll(async () => {
-  await Promise.all([redis?.stop(), cs?.stop()]);
-});
+const servers = useServerPair();
 
 async function both(a: RawClient, b: RawClient, argv: string[]): Promise<[string, string]> {
   const [x, y] = await Promise.all([a.send(...argv), b.send(...argv)]);
@@ -330,35 +270,10 @@ async function both(a: RawClient, b: RawClient, argv: string[]): Promise<[string
 describe(`stream differential vs redis-server (DIFF_SEED=${SEED})`, () => {
   it('random stream commands give identical replies and data', async () => {
     console.log(`differential-stream: DIFF_SEED=${SEED}`);
-    const g = new Gen(prng(SEED));
-    const a = await RawClient.connect(redis.port);
-    const b = await RawClient.connect(cs.port);
-    await both(a, b, ['CONFIG', 'SET', 'notify-keyspace-events', 'KEA']);
-    const subs = await Promise.all([RawClient.connect(redis.port), RawClient.connect(cs.port)]);
-    for (const sub of subs) await sub.send('PSUBSCRIBE', '__key*');
-    const drainEvents = async (sub: RawClient): Promise<string[]> => {
-      const out: string[] = [];
-      for (;;) {
-        let f: RespValue;
-        try {
-          f = await sub.readFrame(150);
-        } catch {
-          return out;
-        }
-        out.push(fmt(f));
-      }
-    };
+    const g = new Gen(mulberry32(SEED));
+    // Keyspace events of both servers are compared after every round.
+    const { a, b, subs, check, close } = await openEventedPair(servers, { seed: SEED, tail: TAIL, file: 'differential-stream.test.ts' });
     try {
-      const history: string[] = [];
-      const check = (argv: string[], ra: string, rb: string) => {
-        history.push(`${JSON.stringify(argv)} -> ${ra}`);
-        if (ra !== rb) {
-          throw new Error(
-            `mismatch (DIFF_SEED=${SEED}) after:\n  ${history.slice(-20).join('\n  ')}\n` +
-              `command: ${JSON.stringify(argv)}\n  redis:     ${ra}\n  cacheside: ${rb}`,
-          );
-        }
-      };
       for (let round = 0; round < ROUNDS; round++) {
         const resp = round % 2 === 0 ? '2' : '3';
         await both(a, b, ['HELLO', resp]);
@@ -382,11 +297,7 @@ describe(`stream differential vs redis-server (DIFF_SEED=${SEED})`, () => {
           const [ra, rb] = await both(a, b, argv);
           check(argv, ra, rb);
         }
-        const [ea, eb] = await Promise.all(subs.map(drainEvents));
-        expect(ea!.length).toBeGreaterThan(100);
-        for (let i = 0; i < Math.max(ea!.length, eb!.length); i++) {
-          if (ea![i] !== eb![i]) throw new Error(`event #${i} differs (DIFF_SEED=${SEED}): redis ${ea![i]} cacheside ${eb![i]}`);
-        }
+        await expectSameEvents(subs, SEED);
         for (const key of KEYS) {
           const probes = [
             ['TYPE', key], ['XRANGE', key, '-', '+'], ['XINFO', 'STREAM', key], ['XINFO', 'STREAM', key, 'FULL', 'COUNT', '0'],
@@ -400,38 +311,28 @@ describe(`stream differential vs redis-server (DIFF_SEED=${SEED})`, () => {
         }
       }
     } finally {
-      a.destroy();
-      b.destroy();
-      for (const sub of subs) sub.destroy();
+      close();
     }
   });
 
   it('blocked XREAD / XREADGROUP clients are served in the same order, with the same replies', async () => {
-    for (const resp of ['2', '3']) {
-      const results: string[][] = [];
-      for (const srv of [redis, cs]) {
-        const ctl = await RawClient.connect(srv.port);
-        await ctl.send('FLUSHALL');
-        await ctl.send('XADD', 'q', '1-1', 'a', '1');
-        await ctl.send('XGROUP', 'CREATE', 'q', 'g', '$');
-        await ctl.send('XGROUP', 'CREATE', 'q', 'gone', '$');
-        await ctl.send('XGROUP', 'CREATE', 'r', 'g', '$', 'MKSTREAM');
-        const waiters = await Promise.all([0, 1, 2, 3, 4, 5, 6].map(() => RawClient.connect(srv.port)));
-        for (const w of waiters) await w.send('HELLO', resp);
-        const cmds = [
-          ['XREAD', 'BLOCK', '0', 'STREAMS', 'q', 'r', '$', '$'],
-          ['XREADGROUP', 'GROUP', 'g', 'c1', 'BLOCK', '0', 'COUNT', '1', 'STREAMS', 'q', '>'],
-          ['XREADGROUP', 'GROUP', 'g', 'c2', 'BLOCK', '0', 'STREAMS', 'q', '>'],
-          ['XREADGROUP', 'GROUP', 'gone', 'c1', 'BLOCK', '0', 'STREAMS', 'q', '>'],
-          ['XREAD', 'COUNT', '1', 'BLOCK', '0', 'STREAMS', 'r', '0'],
-          ['XREADGROUP', 'GROUP', 'g', 'c3', 'NOACK', 'BLOCK', '0', 'STREAMS', 'r', '>'],
-          ['XREADGROUP', 'GROUP', 'g', 'c4', 'BLOCK', '0', 'STREAMS', 'r', '>'],
-        ];
-        const pending: Promise<RespValue>[] = [];
-        for (let i = 0; i < waiters.length; i++) {
-          pending.push(waiters[i]!.send(...cmds[i]!));
-          await new Promise((r) => setTimeout(r, 30)); // block in a known order
-        }
+    await expectSameBlockedService(servers, {
+      setup: [
+        ['XADD', 'q', '1-1', 'a', '1'],
+        ['XGROUP', 'CREATE', 'q', 'g', '$'],
+        ['XGROUP', 'CREATE', 'q', 'gone', '$'],
+        ['XGROUP', 'CREATE', 'r', 'g', '$', 'MKSTREAM'],
+      ],
+      blocked: [
+        ['XREAD', 'BLOCK', '0', 'STREAMS', 'q', 'r', '$', '$'],
+        ['XREADGROUP', 'GROUP', 'g', 'c1', 'BLOCK', '0', 'COUNT', '1', 'STREAMS', 'q', '>'],
+        ['XREADGROUP', 'GROUP', 'g', 'c2', 'BLOCK', '0', 'STREAMS', 'q', '>'],
+        ['XREADGROUP', 'GROUP', 'gone', 'c1', 'BLOCK', '0', 'STREAMS', 'q', '>'],
+        ['XREAD', 'COUNT', '1', 'BLOCK', '0', 'STREAMS', 'r', '0'],
+        ['XREADGROUP', 'GROUP', 'g', 'c3', 'NOACK', 'BLOCK', '0', 'STREAMS', 'r', '>'],
+        ['XREADGROUP', 'GROUP', 'g', 'c4', 'BLOCK', '0', 'STREAMS', 'r', '>'],
+      ],
+      async serve(ctl) {
         const out: string[] = [];
         out.push(fmt(await ctl.send('XGROUP', 'DESTROY', 'q', 'gone')));
         out.push(fmt(await ctl.send('MULTI')));
@@ -441,15 +342,15 @@ describe(`stream differential vs redis-server (DIFF_SEED=${SEED})`, () => {
         out.push(fmt(await ctl.send('XADD', 'r', '5-1', 'd', '4')));
         await new Promise((r) => setTimeout(r, 50));
         out.push(fmt(await ctl.send('DEL', 'r')));
-        out.push(...(await Promise.all(pending)).map(fmt));
+        return out;
+      },
+      async inspect(ctl) {
+        const out: string[] = [];
         for (const probe of [['XINFO', 'GROUPS', 'q'], ['XPENDING', 'q', 'g', '-', '+', '10'], ['EXISTS', 'r']]) {
           out.push(fmt(mask(probe, await ctl.send(...probe))));
         }
-        results.push(out);
-        for (const w of waiters) w.destroy();
-        ctl.destroy();
-      }
-      expect(results[1]).toEqual(results[0]);
-    }
+        return out;
+      },
+    });
   });
 });

@@ -18,7 +18,7 @@
  * Knobs: DIFF_SEED=<n> (replay), DIFF_ROUNDS=<n> (default 6), DIFF_STEPS=<n> (default 500), DIFF_TAIL=<n> (default 25).
  */
 import { describe, expect, it } from 'vitest';
-import { Prng, cliArgv as fmtArgv, connectBoth, diffSeed, envInt, fmtReply as fmt, historyTail, mismatchMessage, useServerPair } from './diff-kit.js';
+import { Prng, cliArgv as fmtArgv, connectBoth, diffSeed, envInt, fmtReply as fmt, historyTail, mismatchMessage, sendBoth, setUpBoth, useServerPair } from './diff-kit.js';
 import type { RawClient, RespValue } from './harness.js';
 
 const SEED = diffSeed();
@@ -306,7 +306,7 @@ describe('differential: sorted sets, cacheside vs redis-server 7.0', () => {
   it(`random sorted set commands get identical replies (seed ${SEED})`, async () => {
     console.log(`differential-zset: seed ${SEED} (replay with DIFF_SEED=${SEED}), ${ROUNDS} rounds x ${STEPS} commands`);
     const [a, b] = await connectBoth(servers);
-    const both = async (argv: string[]): Promise<[RespValue, RespValue]> => Promise.all([a.send(...argv), b.send(...argv)]);
+    const both = (argv: string[]): Promise<[RespValue, RespValue]> => sendBoth(a, b, argv);
     const rng = new Prng(SEED);
     let total = 0;
     let errors = 0;
@@ -315,10 +315,7 @@ describe('differential: sorted sets, cacheside vs redis-server 7.0', () => {
       for (let round = 0; round < ROUNDS; round++) {
         const resp: 2 | 3 = round % 2 === 0 ? 2 : 3;
         const entries = ['128', '0', '3'][Math.floor(round / 2) % 3]!;
-        for (const argv of [['HELLO', String(resp)], ['FLUSHALL'], ['CONFIG', 'SET', 'zset-max-listpack-entries', entries], ['SET', 'str', 'x'], ['RPUSH', 'lst', 'a']]) {
-          const [x, y] = await both(argv);
-          expect(y.type, `${fmtArgv(argv)} on cacheside: ${fmt(y)}`).toBe(x.type);
-        }
+        await setUpBoth(a, b, [['HELLO', String(resp)], ['FLUSHALL'], ['CONFIG', 'SET', 'zset-max-listpack-entries', entries], ['SET', 'str', 'x'], ['RPUSH', 'lst', 'a']]);
         const gen = new Gen(rng, entries === '128');
         const history: string[] = [];
         for (let i = 0; i < STEPS; i++) {

@@ -2,63 +2,14 @@
  * The real redis-cli / redis-benchmark (Debian redis-tools 7.x) against cacheside.
  * Needs `npm run build` and the tools on PATH (bash test/interop/ensure-redis.sh).
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient, startCacheside, type ServerHandle } from './harness.js';
-
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command (no shell), optionally feeding stdin, killing it after timeoutMs. */
-function run(command: string, args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<RunResult> {
-  const timeoutMs = opts.timeoutMs ?? 15_000;
-  const env = { ...process.env };
-  delete env.REDISCLI_AUTH;
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} timed out after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-    child.stdin.on('error', () => {}); // the tool may exit before reading all input
-    child.stdin.end(opts.input ?? '');
-  });
-}
-
-function hasCommand(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
-}
+import { parseBenchmark, requireTools, run, type RunResult } from './tools.js';
 
 /** `SET a 1\r\nGET a\r\n` (inline commands, one per line) → RESP multibulk, as `redis-cli --pipe` wants. */
 function inlineToResp(text: string): Buffer {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   return Buffer.concat(lines.map((l) => encodeCommand(l.trim().split(/\s+/))));
-}
-
-/** Parses `redis-benchmark -q` output: `SET: 123456.79 requests per second, p50=0.191 msec` (progress lines end in \r). */
-function parseBenchmark(output: string): Map<string, number> {
-  const rates = new Map<string, number>();
-  for (const line of output.split(/[\r\n]+/)) {
-    const m = /^\s*(.+?):\s+([\d.]+)\s+requests per second/.exec(line);
-    if (m) rates.set(m[1]!, Number(m[2]));
-  }
-  return rates;
 }
 
 describe('redis-cli and redis-benchmark against cacheside', () => {
@@ -73,10 +24,7 @@ describe('redis-cli and redis-benchmark against cacheside', () => {
   };
 
   beforeAll(async () => {
-    const missing = ['redis-cli', 'redis-benchmark'].filter((t) => !hasCommand(t));
-    if (missing.length > 0) {
-      throw new Error(`${missing.join(', ')} not on PATH: run \`bash test/interop/ensure-redis.sh\` first`);
-    }
+    requireTools('redis-cli', 'redis-benchmark');
     server = await startCacheside();
     port = server.port;
   });

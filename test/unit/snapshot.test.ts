@@ -10,6 +10,7 @@ import { Snapshot, type SnapshotFormat } from '../../src/persistence/snapshot.js
 import { ListValue } from '../../src/list/list-value.js';
 import { MutableString, type Value } from '../../src/keyspace/values.js';
 import type { Engine } from '../../src/server/engine.js';
+import { prng } from '../helpers/dataset.js';
 
 /** Records entries as "db|key|value|ttl" strings; values rendered at the moment they are written. */
 class RecordingFormat implements SnapshotFormat {
@@ -49,18 +50,6 @@ function image(e: Engine): string[] {
     }
   }
   return out.sort();
-}
-
-/** Deterministic PRNG (mulberry32) so a failure can be replayed from the printed seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function newEngine(): Engine {
