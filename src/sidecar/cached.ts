@@ -133,7 +133,7 @@ async function lead<T>(cache: Cache, key: string, opts: CachedOptions, fn: () =>
       Buffer.from(json, 'utf8'),
       { store: true, freshness: opts.ttl * 1000, swr: (opts.staleWhileRevalidate ?? 0) * 1000, sie: (opts.staleIfError ?? 0) * 1000, noStale: false, alwaysRevalidate: false, strip: [], source: 'explicit' },
       { requestTime, responseTime },
-      { routeTags: opts.tags ?? [], varyValues: undefined, revalidateWindow: 0 },
+      { routeTags: opts.tags ?? [], varyValues: undefined, revalidateWindow: 0, keep: 0 },
     );
     // the age of a function result starts when it is computed
     const fixed = new CacheEntry({ ...entry.meta, ia: 0 }, entry.body);

@@ -7,7 +7,10 @@
  *                                               206 for a byte range)
  *   stale, inside stale-while-revalidate      → STALE, one background refresh
  *   stale, inside the client's max-stale      → STALE
- *   stale otherwise / no-cache                → revalidate (304 refreshes; a HEAD
+ *   stale otherwise / no-cache                → revalidate (a 304 selecting the entry
+ *                                               by its validators refreshes it, one
+ *                                               naming another representation leads
+ *                                               to an unconditional fetch; a HEAD
  *                                               revalidates with HEAD)
  *   miss                                      → fill (a HEAD or a range with a whole
  *                                               GET), coalesced in-process and
@@ -21,7 +24,7 @@ import type { Logger } from 'pino';
 import type { CacheEntry, VaryRecord } from './entry.js';
 import { headerString, normalizeVaryValue, type HeaderGetter, type HeaderRecord } from './http-headers.js';
 import type { CacheMetrics } from './metrics.js';
-import { bypassReason, isErrorStatus, isUnsafeMethod, requestDirectives, storability, type RequestDirectives } from './policy.js';
+import { bypassReason, isErrorStatus, isUnsafeMethod, notModified, requestDirectives, selectedBy304, storability, type RequestDirectives } from './policy.js';
 import {
   buildEntry,
   discard,
@@ -212,7 +215,7 @@ export class HttpCache {
     const now = Date.now();
     if (out.kind === 'entry') {
       // The fill may have produced a variant for other request headers.
-      const matches = out.vary === null || out.entry.meta.vh === undefined || out.entry.meta.vh.every(([n, v]) => v === normalizeVaryValue(req.get(n)));
+      const matches = out.vary === null || out.entry.meta.vh === undefined || out.entry.meta.vh.every(([n, v]) => v === normalizeVaryValue(n, req.get(n)));
       if (matches) return fromEntry(out.entry, req.method, req.get, now, 'MISS', { fwd, fwdStatus: out.entry.meta.s, collapsed: true });
       if (depth < 1) return this.store.lookup(pk, req.get).then((l2) => this.fill(req, origin, pk, l2, rd, depth + 1));
       return this.pass(req, origin, 'vary-mismatch', 'MISS');
@@ -288,18 +291,43 @@ export class HttpCache {
     // A HEAD miss is filled with a GET (the response is stored, the client
     // gets its headers); a HEAD on a stored response is revalidated with HEAD.
     const method = req.method === 'HEAD' && stale === null ? 'GET' : undefined;
-    let res: OriginResponse;
-    try {
-      res = await this.fetch(req, origin, { fill: true, validators: stale !== null ? validatorsOf(stale) : undefined, method }, fwd ?? 'miss');
-    } catch (e) {
-      const err = classifyError(e);
-      this.store.fillFailed(ck);
-      const now = Date.now();
-      if (stale !== null && this.staleIfErrorOk(stale, now, rd)) return { outcome: { kind: 'error', error: err }, result: this.serveStaleOnError(req, stale, now, err.status) };
-      return { outcome: { kind: 'error', error: err }, result: upstreamErrorResult(err, { fwd }) };
-    }
+    const attempt = async (validators: Record<string, string> | undefined, reason: string): Promise<OriginResponse | Lead> => {
+      try {
+        return await this.fetch(req, origin, { fill: true, validators, method }, reason);
+      } catch (e) {
+        const err = classifyError(e);
+        this.store.fillFailed(ck);
+        const now = Date.now();
+        if (stale !== null && this.staleIfErrorOk(stale, now, rd)) return { outcome: { kind: 'error', error: err }, result: this.serveStaleOnError(req, stale, now, err.status) };
+        return { outcome: { kind: 'error', error: err }, result: upstreamErrorResult(err, { fwd }) };
+      }
+    };
+    let got = await attempt(stale !== null ? validatorsOf(stale) : undefined, fwd ?? 'miss');
+    if ('outcome' in got) return got;
+    let res = got;
     const hasAuth = req.get('authorization') !== undefined;
     const now = () => Date.now();
+
+    // A 304 updates the stored response only when its validators select it
+    // (RFC 9111 §4.3.4): one naming another representation updates nothing.
+    // It then answers a client whose own conditional it satisfies; anyone
+    // else gets the response fetched again, unconditionally.
+    if (res.status === 304 && stale !== null && !selectedBy304(res.headers, stale.etag, stale.lastModified)) {
+      const rh = res.headers;
+      if ((req.get('if-none-match') !== undefined || req.get('if-modified-since') !== undefined) && notModified(req.get, headerString(rh, 'etag'), headerString(rh, 'last-modified'), headerString(rh, 'date'))) {
+        this.store.fillFailed(ck);
+        return { outcome: { kind: 'uncacheable', status: 304 }, result: passThrough(res, 'MISS', { fwd, detail: 'validator-mismatch' }) };
+      }
+      this.log.debug({ url: req.target, etag: headerString(rh, 'etag'), stored: stale.etag }, '304 names another representation: fetching again');
+      got = await attempt(undefined, 'validator-mismatch');
+      if ('outcome' in got) return got;
+      res = got;
+      if (res.status === 304) {
+        // still a 304 to an unconditional request: nothing to store or update
+        this.store.fillFailed(ck);
+        return { outcome: { kind: 'uncacheable', status: 304 }, result: passThrough(res, 'MISS', { fwd, detail: 'unexpected-304' }) };
+      }
+    }
 
     if (res.status === 304 && stale !== null) {
       const merged = mergeNotModified(stale, res.headers);
@@ -309,7 +337,7 @@ export class HttpCache {
         await this.store.invalidate([pk]);
         return { outcome: { kind: 'uncacheable', status: 304 }, result: fromEntry(stale, req.method, req.get, now(), 'MISS', { fwd, fwdStatus: 304, detail: st.reason }) };
       }
-      const entry = buildEntry(stale.meta.s, merged, stale.body, st, res, { routeTags: route.tags, varyValues: stale.meta.vh, revalidateWindow: route.revalidateWindow });
+      const entry = buildEntry(stale.meta.s, merged, stale.body, st, res, { routeTags: route.tags, varyValues: stale.meta.vh, revalidateWindow: route.revalidateWindow, keep: route.keep });
       await this.store.replace(l.key, entry, ck);
       this.metrics.hits.inc({ tier: 'revalidated' });
       return { outcome: { kind: 'entry', entry, key: l.key, vary: l.vary }, result: fromEntry(entry, req.method, req.get, now(), 'HIT', { fwd, fwdStatus: 304, stored: true }) };
@@ -340,8 +368,8 @@ export class HttpCache {
       return { outcome: { kind: 'uncacheable', status: res.status }, result: this.forClient(req, passThrough(res, 'MISS', { fwd, detail: 'too-big' }, read.stream)) };
     }
     const varyNames = this.varyNames(res.headers, route);
-    const varyValues = varyNames.length > 0 ? varyNames.map((n): [string, string] => [n, normalizeVaryValue(req.get(n))]) : undefined;
-    const entry = buildEntry(res.status, res.headers, read.body, st, res, { routeTags: route.tags, varyValues, revalidateWindow: route.revalidateWindow });
+    const varyValues = varyNames.length > 0 ? varyNames.map((n): [string, string] => [n, normalizeVaryValue(n, req.get(n))]) : undefined;
+    const entry = buildEntry(res.status, res.headers, read.body, st, res, { routeTags: route.tags, varyValues, revalidateWindow: route.revalidateWindow, keep: route.keep });
     const put = await this.store.put(pk, entry, varyNames, req.get, ck);
     if (put === null) this.store.fillFailed(ck);
     // The client that caused the fill still gets headers kept out of the store.
@@ -384,7 +412,7 @@ export class HttpCache {
         const st = storability(stale.meta.s, merged, hasAuth, req.route);
         if (st.store) {
           const route = req.route;
-          const entry = buildEntry(stale.meta.s, merged, stale.body, st, res, { routeTags: route.tags, varyValues: stale.meta.vh, revalidateWindow: route.revalidateWindow });
+          const entry = buildEntry(stale.meta.s, merged, stale.body, st, res, { routeTags: route.tags, varyValues: stale.meta.vh, revalidateWindow: route.revalidateWindow, keep: route.keep });
           await this.store.replace(l.key, entry, ck);
           return { outcome: { kind: 'entry', entry, key: l.key, vary: l.vary }, result: fromEntry(entry, 'HEAD', req.get, Date.now(), 'MISS', { fwd, fwdStatus: 200, stored: true }) };
         }

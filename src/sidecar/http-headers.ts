@@ -88,12 +88,16 @@ export function fieldList(cc: CacheControl, name: string): string[] | null {
     .filter((s) => s !== '');
 }
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) never forwarded nor stored. */
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1) never forwarded nor stored; with them
+ * the proxy authentication fields, which concern this hop only (RFC 9111 §3.1).
+ */
 export const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
   'proxy-authenticate',
+  'proxy-authentication-info',
   'proxy-authorization',
   'te',
   'trailer',
@@ -182,7 +186,8 @@ export function parseEtagList(v: string): string[] {
   return out;
 }
 
-const isWeak = (t: string) => t.length > 1 && (t[0] === 'W' || t[0] === 'w') && t[1] === '/';
+/** A weak entity tag (W/"..."; a lower-case w/ is accepted as well). */
+export const isWeak = (t: string) => t.length > 1 && (t[0] === 'W' || t[0] === 'w') && t[1] === '/';
 /** The opaque part of an entity tag: W/ and the quotes removed (unquoted tags compare as if quoted). */
 const opaque = (t: string) => {
   const s = isWeak(t) ? t.slice(2) : t;
@@ -209,18 +214,25 @@ export function responseTags(h: HeaderRecord): string[] {
   return tags;
 }
 
+/** Request fields whose values are case-insensitive tokens (language tags, codings, charsets). */
+const CASELESS_VARY = new Set(['accept-language', 'accept-encoding', 'accept-charset']);
+
 /**
  * Normalise a request header value for a Vary/secondary key (RFC 9111 §4.1):
  * list members trimmed and rejoined with "," (so "1,2", " 1, 2 " and two
- * field lines "1" and "2" select the same variant), inner whitespace collapsed.
+ * field lines "1" and "2" select the same variant), inner whitespace
+ * collapsed; lower-cased for fields whose values are case-insensitive.
  */
-export function normalizeVaryValue(v: string | undefined): string {
+export function normalizeVaryValue(name: string, v: string | undefined): string {
   if (v === undefined) return '';
-  if (v.indexOf(',') < 0) return v.trim().replace(/\s+/g, ' ');
-  return v
-    .split(',')
-    .map((x) => x.trim().replace(/\s+/g, ' '))
-    .join(',');
+  const n =
+    v.indexOf(',') < 0
+      ? v.trim().replace(/\s+/g, ' ')
+      : v
+          .split(',')
+          .map((x) => x.trim().replace(/\s+/g, ' '))
+          .join(',');
+  return CASELESS_VARY.has(name) ? n.toLowerCase() : n;
 }
 
 /** JSON with every non-ASCII char escaped, so any client's encoding round-trips it. */

@@ -19,6 +19,8 @@ export interface CacheAsideOptions {
   ttl?: number;
   staleWhileRevalidate?: number;
   staleIfError?: number;
+  /** Seconds a stale response stays stored after its stale windows (for max-stale and HEAD updates; default 10). */
+  keep?: number;
   /** Query parameters in the key: "all" (default), "none", or a list. */
   query?: 'all' | 'none' | string[];
   ignoreQuery?: string[];

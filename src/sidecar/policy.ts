@@ -8,6 +8,7 @@ import {
   deltaSeconds,
   fieldList,
   headerString,
+  isWeak,
   parseCacheControl,
   parseEtagList,
   parseHttpDate,
@@ -16,6 +17,7 @@ import {
   type HeaderGetter,
   type HeaderRecord,
 } from './http-headers.js';
+import { targetedDirectives } from './targeted.js';
 
 /** What a route contributes to policy decisions. */
 export interface PolicyRoute {
@@ -28,6 +30,11 @@ export interface PolicyRoute {
   setCookie: 'bypass' | 'strip' | 'store';
   /** Seconds a stale entry with validators is kept for revalidation. */
   revalidateWindow: number;
+  /**
+   * Seconds any stale entry stays stored after its stale windows (Varnish
+   * `keep`): for a client's max-stale or stale-if-error, and HEAD updates.
+   */
+  keep: number;
 }
 
 /**
@@ -126,12 +133,15 @@ export type Storability =
  * Explicit freshness (s-maxage > max-age > Expires) makes any final status
  * storable; without it only heuristically cacheable statuses (or `public`)
  * are, with the route TTL where the route sets one, else 10% of the time
- * since Last-Modified (at most a day).
+ * since Last-Modified (at most a day). CDN-Cache-Control or Surrogate-Control
+ * addressed to this cache (targeted.ts) stands in for Cache-Control and Expires.
  */
 export function storability(status: number, h: HeaderRecord, hasAuth: boolean, route: PolicyRoute, requestNoStore = false): Storability {
   if (requestNoStore) return { store: false, reason: 'request-no-store' };
   if (status < 200 || status === 206 || status === 304) return { store: false, reason: `status-${status}` };
-  const cc = parseCacheControl(headerString(h, 'cache-control'));
+  // CDN-Cache-Control / Surrogate-Control addressed to this cache replace Cache-Control and Expires.
+  const targeted = h['cdn-cache-control'] !== undefined || h['surrogate-control'] !== undefined ? targetedDirectives(h) : null;
+  const cc = targeted ?? parseCacheControl(headerString(h, 'cache-control'));
   // must-understand: store only what we understand; then it overrides no-store
   const mustUnderstand = cc.has('must-understand');
   if (mustUnderstand && !UNDERSTOOD_STATUS.has(status)) return { store: false, reason: 'must-understand' };
@@ -161,7 +171,7 @@ export function storability(status: number, h: HeaderRecord, hasAuth: boolean, r
   else if (maxAge !== null) freshness = maxAge * 1000;
   else if (cc.has('max-age') || cc.has('s-maxage')) {
     freshness = 0; // a malformed argument: stale (and Expires does not apply)
-  } else if (h['expires'] !== undefined) {
+  } else if (targeted === null && h['expires'] !== undefined) {
     const exp = parseHttpDate(headerString(h, 'expires'));
     const date = parseHttpDate(headerString(h, 'date'));
     // An invalid Expires means "already expired" (RFC 9111 §5.3).
@@ -197,7 +207,8 @@ export function storability(status: number, h: HeaderRecord, hasAuth: boolean, r
   const swr = noStaleAtAll ? 0 : (respSwr ?? (routeStale ? route.staleWhileRevalidate : 0)) * 1000;
   const sie = noStaleAtAll ? 0 : (respSie ?? (routeStale ? route.staleIfError : 0)) * 1000;
   const hasValidator = h['etag'] !== undefined || h['last-modified'] !== undefined;
-  if (freshness === 0 && swr === 0 && sie === 0 && !(hasValidator && route.revalidateWindow > 0)) {
+  // A zero lifetime without validator or stale window: nothing could ever use it.
+  if (freshness === 0 && swr === 0 && sie === 0 && !(hasValidator && Math.max(route.revalidateWindow, route.keep) > 0)) {
     return { store: false, reason: alwaysRevalidate ? 'no-cache-without-validator' : 'stale-on-arrival' };
   }
   return { store: true, freshness, swr, sie, noStale, alwaysRevalidate, strip, source };
@@ -210,8 +221,11 @@ export function storability(status: number, h: HeaderRecord, hasAuth: boolean, r
 export function correctedInitialAge(h: HeaderRecord, requestTime: number, responseTime: number): number {
   const date = parseHttpDate(headerString(h, 'date'));
   const apparent = Number.isNaN(date) ? 0 : Math.max(0, responseTime - date);
+  // Age is a single delta-seconds: of a list (or several field lines) the first
+  // member counts; anything else is ignored.
   const ageHeader = headerString(h, 'age');
-  const ageValue = ageHeader !== undefined && /^\s*\d+\s*$/.test(ageHeader) ? Number(ageHeader) * 1000 : 0;
+  const first = ageHeader === undefined ? undefined : ageHeader.split(',', 1)[0]!;
+  const ageValue = first !== undefined && /^\s*\d+\s*$/.test(first) ? Number(first) * 1000 : 0;
   const corrected = ageValue + Math.max(0, responseTime - requestTime);
   return Math.max(apparent, corrected);
 }
@@ -252,6 +266,29 @@ export function ifRangeMatches(ifRange: string | undefined, etag: string | undef
   if (Number.isNaN(when) || Number.isNaN(lm) || when !== lm) return false;
   const d = parseHttpDate(date);
   return !Number.isNaN(d) && d - lm >= 1000;
+}
+
+/**
+ * Does a 304 from the upstream select the stored response it revalidated
+ * for update (RFC 9111 §4.3.4)? A strong ETag must be the stored strong
+ * ETag; a weak one must match it weakly; without an ETag, a Last-Modified
+ * must be the stored one. A 304 carrying neither updates the one response
+ * it revalidated (the common case of servers that omit them).
+ */
+export function selectedBy304(h: HeaderRecord, etag: string | undefined, lastModified: string | undefined): boolean {
+  const et = headerString(h, 'etag')?.trim();
+  if (et !== undefined && et !== '') {
+    if (etag === undefined) return false;
+    return isWeak(et) ? weakEtagMatch(et, etag) : strongEtagMatch(et, etag);
+  }
+  const lm = headerString(h, 'last-modified');
+  if (lm !== undefined) {
+    if (lastModified === undefined) return false;
+    const a = parseHttpDate(lm);
+    const b = parseHttpDate(lastModified);
+    return Number.isNaN(a) || Number.isNaN(b) ? lm.trim() === lastModified.trim() : a === b;
+  }
+  return true;
 }
 
 /** Headers a 304 carries (RFC 9110 §15.4.5). */

@@ -46,6 +46,11 @@ export function cacheStatus(p: CacheStatusParts): string {
   return s;
 }
 
+/** The Age field value for an age in ms: delta-seconds, at most 2^31 (RFC 9111 §1.2.2). */
+function ageField(age: number): string {
+  return age < 2_147_483_648_000 ? String(Math.floor(age / 1000)) : '2147483648';
+}
+
 /**
  * Serve a stored entry: a 304 when the client's validators match, the one
  * byte range a GET asks for (206, or 416), else the whole response.
@@ -71,16 +76,16 @@ export function fromEntry(e: CacheEntry, method: string, get: HeaderGetter | nul
         const h: HeaderRecord = { ...e.headers, ...extra };
         h['content-range'] = contentRange(r, size);
         h['content-length'] = String(r.end - r.start + 1);
-        h['age'] = String(Math.floor(age / 1000));
+        h['age'] = ageField(age);
         h['x-cache'] = x;
         h['cache-status'] = status;
         return { status: 206, headers: h, body: e.body.subarray(r.start, r.end + 1) };
       }
     }
   }
-  if (extra === undefined) return new EntryServe(e, String(Math.floor(age / 1000)), x, status, method === 'HEAD' ? null : e.body);
+  if (extra === undefined) return new EntryServe(e, ageField(age), x, status, method === 'HEAD' ? null : e.body);
   const h: HeaderRecord = { ...e.headers };
-  h['age'] = String(Math.floor(age / 1000));
+  h['age'] = ageField(age);
   h['x-cache'] = x;
   h['cache-status'] = status;
   Object.assign(h, extra);
@@ -94,7 +99,7 @@ function minimalHeaders(e: CacheEntry, age: number, x: XCache, status: string): 
     const v = e.headers[n];
     if (v !== undefined) h[n] = v;
   }
-  h['age'] = String(Math.floor(age / 1000));
+  h['age'] = ageField(age);
   h['x-cache'] = x;
   h['cache-status'] = status;
   return h;
@@ -198,8 +203,10 @@ const NOT_STORED = new Set(['age', 'content-length', 'surrogate-key', 'cache-tag
 export interface BuildOptions {
   routeTags: string[];
   varyValues: [string, string][] | undefined;
-  /** Extra seconds kept past freshness for revalidation (validators present). */
+  /** Seconds kept past the stale windows for revalidation (validators present). */
   revalidateWindow: number;
+  /** Seconds any response is kept past its stale windows (max-stale, HEAD updates). */
+  keep: number;
 }
 
 /** An entry from an upstream response (or a 304-merged one) and its body. */
@@ -218,10 +225,14 @@ export function buildEntry(status: number, headers: HeaderRecord, body: Buffer, 
   const ia = correctedInitialAge(headers, times.requestTime, times.responseTime);
   const freshUntil = times.responseTime + st.freshness - ia;
   const hasValidator = headers['etag'] !== undefined || headers['last-modified'] !== undefined;
-  // Kept through its stale windows, and (with a validator) for revalidation
-  // from when it became stale or arrived, whichever is later.
+  // Kept through its stale windows, then `keep` seconds more (`revalidateWindow`
+  // for a response with a validator, if longer), counted from when the
+  // windows end or it arrived, whichever is later. Staleness is decided on
+  // use (HttpCache.verdict); this only bounds how long it can be used at all.
   const now = Date.now();
-  const keepUntil = Math.max(freshUntil + Math.max(st.swr, st.sie), hasValidator ? Math.max(freshUntil, now) + opts.revalidateWindow * 1000 : 0);
+  const windowsEnd = freshUntil + Math.max(st.swr, st.sie);
+  const kept = (hasValidator ? Math.max(opts.revalidateWindow, opts.keep) : opts.keep) * 1000;
+  const keepUntil = kept > 0 ? Math.max(windowsEnd, now) + kept : windowsEnd;
   const tags = [...new Set([...opts.routeTags, ...responseTags(headers)])];
   const meta: EntryMeta = {
     s: status,

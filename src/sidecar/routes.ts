@@ -41,6 +41,7 @@ export const ROUTE_DEFAULTS = {
   staleWhileRevalidate: 0,
   staleIfError: 0,
   revalidateWindow: 300,
+  keep: 10,
   setCookie: 'bypass' as const,
   query: 'all' as const,
   maxObjectSize: 8 * 1024 * 1024,
@@ -58,6 +59,7 @@ const ROUTE_FIELDS = new Set([
   'staleWhileRevalidate',
   'staleIfError',
   'revalidateWindow',
+  'keep',
   'setCookie',
   'query',
   'ignoreQuery',
@@ -107,7 +109,7 @@ export function parseUpstream(v: unknown, field: string): URL {
 }
 
 /** Route defaults a config's top level may set for every route. */
-export type RouteDefaults = Partial<Record<'ttl' | 'staleWhileRevalidate' | 'staleIfError' | 'maxObjectSize' | 'timeout', number | null>> & { upstream?: URL | null };
+export type RouteDefaults = Partial<Record<'ttl' | 'staleWhileRevalidate' | 'staleIfError' | 'keep' | 'maxObjectSize' | 'timeout', number | null>> & { upstream?: URL | null };
 
 /** Validate one route object; `field` names it in errors (e.g. "routes[2]"). */
 export function parseRoute(o: unknown, field: string, defaults: RouteDefaults = {}, requireUpstream = true): Route {
@@ -139,6 +141,7 @@ export function parseRoute(o: unknown, field: string, defaults: RouteDefaults = 
     staleWhileRevalidate: num(r, 'staleWhileRevalidate', `${field}.staleWhileRevalidate`, { min: 0 }) ?? defaults.staleWhileRevalidate ?? ROUTE_DEFAULTS.staleWhileRevalidate,
     staleIfError: num(r, 'staleIfError', `${field}.staleIfError`, { min: 0 }) ?? defaults.staleIfError ?? ROUTE_DEFAULTS.staleIfError,
     revalidateWindow: num(r, 'revalidateWindow', `${field}.revalidateWindow`, { min: 0 }) ?? ROUTE_DEFAULTS.revalidateWindow,
+    keep: num(r, 'keep', `${field}.keep`, { min: 0 }) ?? defaults.keep ?? ROUTE_DEFAULTS.keep,
     setCookie,
     query: query as Route['query'],
     ignoreQuery: new Set(strList(r, 'ignoreQuery', `${field}.ignoreQuery`) ?? []),

@@ -10,7 +10,7 @@
  *     "logLevel": "info", "l1MaxBytes": 67108864, "keyPrefix": "cs:", "lockTtl": 15000, "lockWait": 5000,
  *     "routes": [ { "prefix": "/api/", "upstream": "...", "ttl": 30, "query": ["id"], "keyHeaders": ["accept-language"],
  *                   "tags": ["api"], "maxObjectSize": 1048576, "setCookie": "bypass", "stripPrefix": false, ... } ] }
- * Top-level upstream/ttl/staleWhileRevalidate/staleIfError/maxObjectSize/timeout are defaults for every
+ * Top-level upstream/ttl/staleWhileRevalidate/staleIfError/keep/maxObjectSize/timeout are defaults for every
  * route, and make the default route "/" when no route has that prefix.
  */
 import { readFileSync } from 'node:fs';
@@ -71,6 +71,7 @@ const TOP_FIELDS = new Set([
   'ttl',
   'staleWhileRevalidate',
   'staleIfError',
+  'keep',
   'maxObjectSize',
   'timeout',
   'httpPort',
@@ -172,6 +173,7 @@ export function resolveSettings(opts: { flags: Record<string, string>; env?: Nod
     ttl: number('ttl', { min: 0 }) ?? null,
     staleWhileRevalidate: number('staleWhileRevalidate', { min: 0 }),
     staleIfError: number('staleIfError', { min: 0 }),
+    keep: number('keep', { min: 0 }),
     maxObjectSize: number('maxObjectSize', { min: 0, integer: true }),
     timeout: number('timeout', { min: 0.001 }),
   };

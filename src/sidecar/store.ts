@@ -106,7 +106,7 @@ export class TieredStore {
 
   variantKey(pk: string, vary: VaryRecord, get: HeaderGetter): string {
     let sk = '';
-    for (const name of vary.vary) sk += name + '=' + normalizeVaryValue(get(name)) + '\n';
+    for (const name of vary.vary) sk += name + '=' + normalizeVaryValue(name, get(name)) + '\n';
     if (sk.length > 256) sk = createHash('sha256').update(sk, 'latin1').digest('base64url');
     return this.prefix + 'v:' + pk + '#' + vary.g + '#' + sk;
   }

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { hopByHop, type HeaderRecord } from './http-headers.js';
 import type { Route } from './routes.js';
+import { SURROGATE_CAPABILITY } from './targeted.js';
 
 export interface OriginResponse {
   status: number;
@@ -103,6 +104,11 @@ export class Upstreams {
       headers[name] = v;
     }
     if (opts.validators) Object.assign(headers, opts.validators);
+    if (opts.fill) {
+      // Announce this cache, so Surrogate-Control can address it (targeted.ts).
+      const sc = headers['surrogate-capability'];
+      headers['surrogate-capability'] = sc === undefined ? SURROGATE_CAPABILITY : `${Array.isArray(sc) ? sc.join(', ') : sc}, ${SURROGATE_CAPABILITY}`;
+    }
     const host = typeof req.headers['host'] === 'string' ? req.headers['host'] : undefined;
     const ip = req.clientIp;
     const xff = req.headers['x-forwarded-for'];

@@ -12,7 +12,7 @@ import { keyQuery, parseRoute, primaryKey, RouteTable } from '../../src/sidecar/
 import { parseEngineUrl } from '../../src/sidecar/redis-engine-client.js';
 import { cacheStatus } from '../../src/sidecar/respond.js';
 
-const strict: PolicyRoute = { ttl: null, staleWhileRevalidate: 0, staleIfError: 0, setCookie: 'bypass', revalidateWindow: 300 };
+const strict: PolicyRoute = { ttl: null, staleWhileRevalidate: 0, staleIfError: 0, setCookie: 'bypass', revalidateWindow: 300, keep: 10 };
 const aside: PolicyRoute = { ...strict, ttl: 60, staleWhileRevalidate: 10, staleIfError: 100 };
 const getter = (h: Record<string, string>) => (n: string) => h[n];
 
@@ -203,9 +203,12 @@ describe('ranges and validators', () => {
     expect(weakEtagMatch('w/"abc"', '"abc"')).toBe(true);
     expect(strongEtagMatch('"abc"', '"abc"')).toBe(true);
     expect(strongEtagMatch('W/"abc"', '"abc"')).toBe(false);
-    expect(normalizeVaryValue(' 1, 2 ')).toBe(normalizeVaryValue('1,2'));
-    expect(normalizeVaryValue('a  b')).toBe('a b');
-    expect(normalizeVaryValue(undefined)).toBe('');
+    expect(normalizeVaryValue('foo', ' 1, 2 ')).toBe(normalizeVaryValue('foo', '1,2'));
+    expect(normalizeVaryValue('foo', 'a  b')).toBe('a b');
+    expect(normalizeVaryValue('foo', undefined)).toBe('');
+    // case matters only where the field's values are case-insensitive
+    expect(normalizeVaryValue('accept-language', 'eN, De')).toBe('en,de');
+    expect(normalizeVaryValue('foo', 'eN')).toBe('eN');
   });
 });
 

@@ -59,6 +59,18 @@ describe('resolveSettings', () => {
     expect(s.routes[0]!.keyHeaders).toEqual(['accept-language']);
   });
 
+  it('keep: 10 s unless the top level or the route sets it; not negative', () => {
+    const cfg = file({ upstream: 'http://u:1', keep: 60, routes: [{ prefix: '/a/', keep: 0 }, { prefix: '/b/' }] });
+    expect(resolveSettings({ flags: { config: cfg }, env: {}, mode: 'proxy' }).routes.map((r) => [r.prefix, r.keep])).toEqual([
+      ['/a/', 0],
+      ['/b/', 60],
+      ['/', 60],
+    ]);
+    expect(resolveSettings({ flags: { upstream: 'http://u:1' }, env: {}, mode: 'proxy' }).routes[0]!.keep).toBe(10);
+    const bad = file({ routes: [{ prefix: '/a', upstream: 'http://x:1', keep: -1 }] });
+    expect(() => resolveSettings({ flags: { config: bad }, env: {}, mode: 'start' })).toThrow(`config: routes[0] (in ${bad}).keep: expected a number >= 0, got -1`);
+  });
+
   it('bad config names the field and its source', () => {
     const env = {};
     expect(() => resolveSettings({ flags: { ttl: 'abc' }, env, mode: 'start' })).toThrow('config: ttl (from --ttl): expected a number, got "abc"');
