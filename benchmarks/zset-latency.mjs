@@ -7,10 +7,18 @@
 // median and p99 latency per command; the goal (issue #3) is under 1 ms for
 // cacheside. Expects `npm run build` to have produced dist/.
 //
+// To tell where a tail comes from, it also reports per command the calls
+// slower than 1 ms, cacheside's GC pauses during the measured calls (it runs
+// with --trace-gc, which prints one line per GC; --no-trace-gc turns that
+// off) and this script's own GC pauses (perf_hooks). When the servers are
+// pinned to CPU 0, this script pins itself (all its threads) to CPU 1.
+//
 //   node benchmarks/zset-latency.mjs [--members 1000000] [--calls 1000] [--record]
 import {
+  CACHESIDE_CLI,
   Conn,
   UsageError,
+  cachesideNodeArgs,
   describeEnvironment,
   installCleanup,
   invocation,
@@ -19,18 +27,22 @@ import {
   pinning,
   positiveInt,
   recordResults,
-  startCacheside,
   startRedis,
+  startServer,
   textTable,
   which,
 } from './resp-bench.mjs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 
 const USAGE = `usage: node benchmarks/zset-latency.mjs [options]
   --members 1000000   size of the sorted set
   --calls 1000        measured calls per command (one at a time), after 100 warm-up calls
   --batch 1000        members per ZADD while building
   --inflight 32       ZADDs in flight while building
+  --no-trace-gc       run cacheside without --trace-gc (no server GC pause counts)
   --record            append the results to benchmarks/RESULTS.md`;
 
 /** Scores are integers in [0, SCORE_RANGE): a window of SCORE_RANGE / members * 10 holds ~10 members. */
@@ -55,8 +67,104 @@ function percentile(sorted, q) {
   return sorted[Math.max(0, i)];
 }
 
-/** Builds the set with pipelined ZADDs; returns the build time in ms. */
-async function build(conn, members, batch, inflight) {
+// ---------------------------------------------------------------------------
+// GC pauses
+
+/** A V8 --trace-gc line: `[pid:0x..]   1234 ms: Scavenge 78.1 (80.2) -> 77.3 (80.2) MB, 0.33 / 0.00 ms ...`. */
+const GC_LINE = /^\[\d+:0x[0-9a-f]+\]\s+(\d+) ms: ([A-Za-z -]+?)(?: \(reduce\))? [\d.]+ \([\d.]+\) -> [\d.]+ \([\d.]+\) MB, ([\d.]+) \/ [\d.]+ ms(.*)$/;
+
+/**
+ * The GC pauses a server printed with --trace-gc, read from its captured
+ * output (which keeps only its last 64 KiB: poll often enough). Incremental
+ * marking steps, reported on the Mark-Compact line, count as one more pause
+ * of the size of the biggest step.
+ */
+class GcTracker {
+  constructor(server) {
+    this.server = server;
+    this.lastLine = null;
+    this.events = [];
+  }
+
+  /** Reads the GC lines printed since the last poll. */
+  poll() {
+    const lines = this.server.output().split('\n');
+    lines.pop(); // maybe incomplete
+    let start = 0;
+    if (this.lastLine !== null) {
+      const i = lines.lastIndexOf(this.lastLine);
+      if (i >= 0) start = i + 1;
+    }
+    for (let i = start; i < lines.length; i++) {
+      const m = GC_LINE.exec(lines[i]);
+      if (m === null) continue;
+      this.lastLine = lines[i];
+      this.events.push({ kind: m[2], pause: Number(m[3]) });
+      const step = /biggest step ([\d.]+) ms/.exec(m[4]);
+      if (step !== null && Number(step[1]) > 0) this.events.push({ kind: 'incremental marking step', pause: Number(step[1]) });
+    }
+    return this.events.length;
+  }
+
+  /** The pauses recorded from event index `from` on. */
+  since(from) {
+    return this.events.slice(from).map((e) => e.pause);
+  }
+}
+
+/** This process's own GC pauses (ms), with their start times (performance.now()). */
+const clientGc = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) clientGc.push({ start: e.startTime, pause: e.duration });
+}).observe({ entryTypes: ['gc'] });
+
+/** "n pauses, max x ms, k ≥ 1 ms" for a list of pause lengths. */
+function describePauses(pauses) {
+  if (pauses === null) return 'n/a';
+  if (pauses.length === 0) return '0';
+  const max = Math.max(...pauses);
+  const big = pauses.filter((p) => p >= 1).length;
+  return `${pauses.length}, max ${max.toFixed(2)} ms, ${big} ≥ 1 ms`;
+}
+
+/**
+ * CPU ms used so far by a process's main thread and by its other threads
+ * (for a node server: V8's GC and compiler helpers, libuv's pool), from
+ * /proc (10 ms resolution); null where /proc is missing.
+ */
+function threadCpu(pid) {
+  try {
+    const tick = 10; // USER_HZ = 100
+    let main = 0;
+    let others = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = (Number(f[11]) + Number(f[12])) * tick; // utime, stime (fields 14, 15)
+      if (Number(tid) === pid) main += ms;
+      else others += ms;
+    }
+    return { main, others };
+  } catch {
+    return null;
+  }
+}
+
+/** Pins every thread of this process to `cpu`; true when it worked. */
+function pinSelf(cpu) {
+  return spawnSync('taskset', ['-a', '-cp', String(cpu), String(process.pid)], { stdio: 'ignore' }).status === 0;
+}
+
+/** The server's CPU seconds so far (INFO cpu: used_cpu_user + used_cpu_sys). */
+async function serverCpu(conn) {
+  const info = String(await conn.call('INFO', 'cpu'));
+  let s = 0;
+  for (const m of info.matchAll(/used_cpu_(?:user|sys):([\d.]+)/g)) s += Number(m[1]);
+  return s;
+}
+
+/** Builds the set with pipelined ZADDs; returns the build time in ms. `poll` runs after every round of batches. */
+async function build(conn, members, batch, inflight, poll) {
   const rnd = prng(12345);
   await conn.call('DEL', KEY);
   const t0 = performance.now();
@@ -69,6 +177,7 @@ async function build(conn, members, batch, inflight) {
       const replies = await Promise.all(pending);
       for (const r of replies) if (r instanceof Error) throw new Error(`ZADD failed: ${r.message}`);
       pending = [];
+      poll();
     }
   }
   for (const r of await Promise.all(pending)) if (r instanceof Error) throw new Error(`ZADD failed: ${r.message}`);
@@ -101,13 +210,20 @@ function operations(members) {
   ];
 }
 
-/** Latencies (ms, sorted) of `calls` commands sent one at a time, after `warmup` unmeasured ones. */
-async function measure(conn, op, calls, warmup, seed, offset) {
+/**
+ * Latencies (ms, sorted) of `calls` commands sent one at a time, after
+ * `warmup` unmeasured ones, with the GC pauses of the server (null when not
+ * traced) and of this script during the measured calls.
+ */
+async function measure(conn, op, calls, warmup, seed, offset, gc, pid) {
   const rnd = prng(seed);
   for (let i = 0; i < warmup; i++) {
     const r = await conn.call(...op.argv(offset + i, rnd));
     if (r instanceof Error) throw new Error(`${op.name}: ${r.message}`);
   }
+  const gcFrom = gc === null ? 0 : gc.poll();
+  const cpu0 = gc === null ? null : threadCpu(pid);
+  const t0 = performance.now();
   const lat = new Array(calls);
   for (let i = 0; i < calls; i++) {
     const argv = op.argv(offset + warmup + i, rnd);
@@ -116,17 +232,27 @@ async function measure(conn, op, calls, warmup, seed, offset) {
     lat[i] = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r instanceof Error) throw new Error(`${op.name}: ${r.message}`);
   }
-  return lat.sort((a, b) => a - b);
+  const t1 = performance.now();
+  const cpu1 = cpu0 === null ? null : threadCpu(pid);
+  await new Promise((resolve) => setImmediate(resolve)); // let the GC observer report
+  if (gc !== null) gc.poll();
+  return {
+    lat: lat.sort((a, b) => a - b),
+    serverGc: gc === null ? null : gc.since(gcFrom),
+    wallMs: t1 - t0,
+    serverCpu: cpu0 === null || cpu1 === null ? null : { main: cpu1.main - cpu0.main, others: cpu1.others - cpu0.others },
+    clientGc: clientGc.filter((e) => e.start >= t0 && e.start < t1).map((e) => e.pause),
+  };
 }
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2), ['record', 'help']);
+  const opts = parseArgs(process.argv.slice(2), ['record', 'help', 'no-trace-gc']);
   if (opts.help) {
     console.log(USAGE);
     return 0;
   }
   for (const k of Object.keys(opts)) {
-    if (!['members', 'calls', 'batch', 'inflight', 'record', 'help'].includes(k)) throw new UsageError(`unknown option --${k}\n${USAGE}`);
+    if (!['members', 'calls', 'batch', 'inflight', 'no-trace-gc', 'record', 'help'].includes(k)) throw new UsageError(`unknown option --${k}\n${USAGE}`);
   }
   const members = positiveInt(opts.members ?? 1_000_000, '--members');
   const calls = positiveInt(opts.calls ?? 1000, '--calls');
@@ -135,24 +261,47 @@ async function main() {
   const warmup = 100;
   if (members < 20) throw new UsageError('--members must be at least 20');
 
+  const traceGc = !opts['no-trace-gc'];
   const haveRedis = Boolean(which('redis-server'));
   const pin = pinning();
-  console.log(`# ${pin.note}; this script (the client) is not pinned`);
+  const clientPinned = pin.enabled && pinSelf(1);
+  const clientNote = clientPinned ? 'this script (the client) pinned to CPU 1' : 'this script (the client) is not pinned';
+  console.log(`# ${pin.note}; ${clientNote}`);
   if (!haveRedis) console.log('# redis-server not found: reference missing, reporting cacheside only');
   installCleanup();
   const servers = [];
   const conns = [];
   try {
-    servers.push(await startCacheside(pin.server));
+    if (!existsSync(CACHESIDE_CLI)) throw new Error(`${CACHESIDE_CLI} not found: run \`npm run build\` first`);
+    const nodeArgs = [...cachesideNodeArgs(), ...(traceGc ? ['--trace-gc'] : [])];
+    servers.push(
+      await startServer({
+        name: 'cacheside',
+        command: process.execPath,
+        args: (port, dir) => [...nodeArgs, CACHESIDE_CLI, 'server', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir],
+        pin: pin.server,
+      }),
+    );
     if (haveRedis) servers.push(await startRedis(pin.server));
     for (const s of servers) console.log(`# ${s.name} on port ${s.port}: ${s.cmd}`);
     for (const s of servers) conns.push(await Conn.connect(s.port));
 
+    const gcs = servers.map((s, i) => (i === 0 && traceGc ? new GcTracker(s) : null));
     const buildMs = [];
+    const buildCpu = [];
+    const buildGc = [];
     for (let i = 0; i < servers.length; i++) {
-      const ms = await build(conns[i], members, batch, inflight);
+      const gc = gcs[i];
+      const gcFrom = gc === null ? 0 : gc.poll();
+      const cpu0 = await serverCpu(conns[i]);
+      const ms = await build(conns[i], members, batch, inflight, () => gc?.poll());
       buildMs.push(ms);
-      console.error(`  built ${members} members in ${servers[i].name}: ${(ms / 1000).toFixed(1)} s (${Math.round(members / (ms / 1000))} members/s)`);
+      buildCpu.push((await serverCpu(conns[i])) - cpu0);
+      if (gc !== null) gc.poll();
+      buildGc.push(gc === null ? null : gc.since(gcFrom));
+      console.error(
+        `  built ${members} members in ${servers[i].name}: ${(ms / 1000).toFixed(1)} s (${Math.round(members / (ms / 1000))} members/s), server CPU ${buildCpu[i].toFixed(1)} s`,
+      );
     }
 
     const ops = operations(members);
@@ -162,7 +311,7 @@ async function main() {
       const order = o % 2 === 0 ? servers.map((_, i) => i) : servers.map((_, i) => i).reverse();
       for (const i of order) {
         // New ZADD members must not collide between calls; both servers get the same sequence.
-        results[i][o] = await measure(conns[i], ops[o], calls, warmup, 1000 + o, o * (calls + warmup));
+        results[i][o] = await measure(conns[i], ops[o], calls, warmup, 1000 + o, o * (calls + warmup), gcs[i], servers[i].pid);
       }
     }
     const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -172,18 +321,35 @@ async function main() {
       ? ['command', 'cacheside median ms', 'cacheside p99 ms', 'redis median ms', 'redis p99 ms', 'cacheside < 1 ms (median / p99)']
       : ['command', 'cacheside median ms', 'cacheside p99 ms', 'cacheside < 1 ms (median / p99)'];
     const rows = ops.map((op, o) => {
-      const a = results[0][o];
+      const a = results[0][o].lat;
       const row = [op.name, fmt(percentile(a, 0.5)), fmt(percentile(a, 0.99))];
-      if (haveRedis) row.push(fmt(percentile(results[1][o], 0.5)), fmt(percentile(results[1][o], 0.99)));
+      if (haveRedis) row.push(fmt(percentile(results[1][o].lat, 0.5)), fmt(percentile(results[1][o].lat, 0.99)));
       const yes = (x) => (x < 1 ? 'yes' : 'NO');
       row.push(`${yes(percentile(a, 0.5))} / ${yes(percentile(a, 0.99))}`);
       return row;
     });
+    // Where the tail comes from: slow calls next to the GC pauses in the same window.
+    const slow = (r) => r.lat.filter((x) => x >= 1).length;
+    const tailHeaders = haveRedis
+      ? ['command', 'cacheside calls ≥ 1 ms', 'cacheside GC pauses', 'cacheside CPU ms: main / other threads / wall', 'client GC pauses (cacheside run)', 'redis calls ≥ 1 ms', 'client GC pauses (redis run)']
+      : ['command', 'cacheside calls ≥ 1 ms', 'cacheside GC pauses', 'cacheside CPU ms: main / other threads / wall', 'client GC pauses'];
+    const cpuOf = (r) => (r.serverCpu === null ? 'n/a' : `${r.serverCpu.main} / ${r.serverCpu.others} / ${Math.round(r.wallMs)}`);
+    const tailRows = ops.map((op, o) => {
+      const a = results[0][o];
+      const row = [op.name, String(slow(a)), describePauses(a.serverGc), cpuOf(a), describePauses(a.clientGc)];
+      if (haveRedis) row.push(String(slow(results[1][o])), describePauses(results[1][o].clientGc));
+      return row;
+    });
+    const buildGcNote = traceGc
+      ? `cacheside GC during the build: ${describePauses(buildGc[0])}, ${buildGc[0].reduce((x, y) => x + y, 0).toFixed(0)} ms in all`
+      : 'cacheside GC not traced (--no-trace-gc)';
     const card = await conns[0].call('ZCARD', KEY);
     const where = `sorted set of ${members} members (${card} at the end), ${calls} calls per command one at a time after ${warmup} warm-up calls; load average at the end: ${load}`;
-    const built = servers.map((s, i) => `${s.name} ${(buildMs[i] / 1000).toFixed(1)} s`).join(', ');
-    console.log(`\n${where}\nbuild (pipelined ZADD × ${batch} members, ${inflight} in flight): ${built}\n`);
+    const built = servers.map((s, i) => `${s.name} ${(buildMs[i] / 1000).toFixed(1)} s (server CPU ${buildCpu[i].toFixed(1)} s)`).join(', ');
+    console.log(`\n${where}\nbuild (pipelined ZADD × ${batch} members, ${inflight} in flight): ${built}; ${buildGcNote}\n`);
     console.log(textTable(headers, rows));
+    console.log(`\nduring the ${calls} measured calls of each command:\n`);
+    console.log(textTable(tailHeaders, tailRows));
 
     if (opts.record) {
       const body = [
@@ -191,11 +357,15 @@ async function main() {
         '',
         `Servers: ${servers.map((s) => `\`${s.cmd.replace(s.dir, '<tmpdir>').replace(`--port ${s.port}`, '--port <port>')}\``).join(', ')}`,
         '',
-        `Environment: ${describeEnvironment(pin)}; the client (this script) is not pinned.`,
+        `Environment: ${describeEnvironment(pin)}; ${clientNote}.`,
         '',
-        `${where}. Latency is measured in the client (round trip over loopback, including the client's own RESP handling). Build (pipelined ZADD × ${batch} members, ${inflight} in flight): ${built}.`,
+        `${where}. Latency is measured in the client (round trip over loopback, including the client's own RESP handling). Build (pipelined ZADD × ${batch} members, ${inflight} in flight): ${built}; ${buildGcNote}.`,
         '',
         markdownTable(headers, rows),
+        '',
+        `During the ${calls} measured calls of each command (GC pauses: count, longest, how many ≥ 1 ms; cacheside's from --trace-gc, incremental marking steps included; the client's from perf_hooks. Cacheside CPU from /proc, 10 ms resolution: its main thread, its other threads — V8's concurrent GC and compiler helpers, which share CPU 0 with the main thread — and the wall time of the calls):`,
+        '',
+        markdownTable(tailHeaders, tailRows),
       ].join('\n');
       recordResults('zset-latency', body);
     }

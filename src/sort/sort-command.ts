@@ -158,11 +158,7 @@ function loadElements(v: Value | undefined, o: SortOptions, range: { start: numb
   }
   if (end < start) return out;
   const n = z.size;
-  let node = z.atRank(o.desc ? n - 1 - start : start);
-  for (let k = start; k <= end && node !== null; k++) {
-    out.push(node.member);
-    node = o.desc ? node.prev : node.next[0]!;
-  }
+  z.forEachFromRank(o.desc ? n - 1 - start : start, o.desc, end - start + 1, (member) => void out.push(member));
   return out;
 }
 

@@ -19,35 +19,40 @@
  * equal. As for any sorted set, the lex searches here walk the structure
  * comparing members only; with mixed scores their result depends on the
  * node levels.
+ *
+ * Memory layout (struct of arrays, for big sets): a node is not a JS object
+ * but a record in one Int32Array, named by its index there (its handle; NIL
+ * is no node). A search step then touches one record (the score and the
+ * links sit side by side, as in a C skiplist) instead of a node object, its
+ * link arrays and a boxed score, and the garbage collector sees a few large
+ * arrays instead of four objects per member. Record layout, in 32-bit words
+ * from the handle h (always even):
+ *   h, h+1   the score, a double: f[h >> 1] over the same memory
+ *   h+2      PREV: the previous node at level 0 (NIL for the first node);
+ *            in a freed record, the next free record of its level
+ *   h+3      META: slot * 32 + (level - 1)
+ *   h+4+2i   next node at level i;  h+5+2i  span at level i
+ * The head (a sentinel before the first node) is a record too, with 4 levels
+ * at first, moved to a record with every level when a node needs more.
+ * Freed records are reused by the next node of the same level. Members live
+ * in a JS array by slot: the slots are dense (0..length-1; removing a node
+ * moves the node of the last slot into its hole), which also gives O(1)
+ * random members and a SCAN-safe cursor to the owner.
  */
 
 export const MAX_LEVEL = 32;
 /** Probability of a node reaching the next level. */
 const P = 0.25;
 
-export class SkipNode {
-  /** Forward link per level (length = the node's level). */
-  readonly next: (SkipNode | null)[];
-  /** span[i]: number of level-0 steps from this node to next[i] (to the end of the list when next[i] is null). */
-  readonly span: number[];
-  /** The previous node in the level-0 list, null for the first node. */
-  prev: SkipNode | null = null;
-  /** Free for the owner: ZsetValue keeps the node's position in its dense member array here. */
-  slot = -1;
-
-  constructor(
-    public readonly member: string,
-    public score: number,
-    level: number,
-  ) {
-    this.next = new Array<SkipNode | null>(level).fill(null);
-    this.span = new Array<number>(level).fill(0);
-  }
-
-  get level(): number {
-    return this.next.length;
-  }
-}
+/** The handle of no node. */
+export const NIL = 0;
+const PREV = 2;
+const META = 3;
+const LINKS = 4;
+/** Where the head record starts (words 0..3 stay unused so that NIL is never a node), and its first number of levels. */
+const HEAD = 4;
+const HEAD_LEVELS = 4;
+const HEAD_END = HEAD + LINKS + 2 * HEAD_LEVELS;
 
 /** An inclusive or exclusive score interval. */
 export interface ScoreRange {
@@ -110,11 +115,6 @@ export function lexRangeEmpty(r: LexRange): boolean {
   return c > 0 || (c === 0 && (r.min.ex || r.max.ex));
 }
 
-/** (score, member) of `n` sorts strictly before (score, member)? */
-function before(n: SkipNode, score: number, member: string): boolean {
-  return n.score < score || (n.score === score && n.member < member);
-}
-
 function randomLevel(): number {
   let level = 1;
   while (level < MAX_LEVEL && Math.random() < P) level++;
@@ -122,25 +122,165 @@ function randomLevel(): number {
 }
 
 // Scratch arrays for the search paths (single-threaded: reused by every call).
-const update: SkipNode[] = new Array<SkipNode>(MAX_LEVEL);
-const rankAt: number[] = new Array<number>(MAX_LEVEL).fill(0);
+const update = new Int32Array(MAX_LEVEL);
+const rankAt = new Int32Array(MAX_LEVEL);
+
+/** Words for the head and `nodes` average nodes (about 4 + 2 * 4/3 words each). */
+function wordsFor(nodes: number): number {
+  return (HEAD_END + 7 * nodes + 1) & ~1;
+}
 
 export class Skiplist {
-  /** Sentinel before the first node, with every level. */
-  readonly head = new SkipNode('', 0, MAX_LEVEL);
-  tail: SkipNode | null = null;
+  /** The records. */
+  private w: Int32Array;
+  /** The same memory as doubles: the score of node h is f[h >> 1]. */
+  private f: Float64Array;
+  /** First word never allocated. */
+  private top = HEAD_END;
+  /** The head record and its number of levels. */
+  private head = HEAD;
+  private headLevels = HEAD_LEVELS;
+  /** Per level, the first free record of that level (chained through PREV); made by the first removal. */
+  private free: Int32Array | null = null;
+  /** Members by slot. */
+  private members: string[] = [];
+  /** Node handles by slot. */
+  private handles: Int32Array;
+  tail = NIL;
   length = 0;
   /** Highest level in use (at least 1). */
   level = 1;
 
-  /** The first node (lowest score), or null. */
-  first(): SkipNode | null {
-    return this.head.next[0]!;
+  /** `capacity`: nodes to make room for up front. */
+  constructor(capacity = 4) {
+    this.w = new Int32Array(wordsFor(capacity));
+    this.f = new Float64Array(this.w.buffer);
+    this.handles = new Int32Array(Math.max(4, capacity));
   }
 
-  /** The last node (highest score), or null. */
-  last(): SkipNode | null {
+  // ---- node access ---------------------------------------------------------------
+
+  score(h: number): number {
+    return this.f[h >> 1]!;
+  }
+
+  member(h: number): string {
+    return this.members[this.w[h + META]! >>> 5]!;
+  }
+
+  /** The next node in order (NIL after the last). */
+  next(h: number): number {
+    return this.w[h + LINKS]!;
+  }
+
+  /** The previous node in order (NIL before the first). */
+  prev(h: number): number {
+    return this.w[h + PREV]!;
+  }
+
+  /** The first node (lowest score), or NIL. */
+  first(): number {
+    return this.w[this.head + LINKS]!;
+  }
+
+  /** The last node (highest score), or NIL. */
+  last(): number {
     return this.tail;
+  }
+
+  /** The node in dense slot `i` (0 <= i < length). */
+  atSlot(i: number): number {
+    return this.handles[i]!;
+  }
+
+  /** The member in dense slot `i` (0 <= i < length). */
+  memberAtSlot(i: number): string {
+    return this.members[i]!;
+  }
+
+  /** Bytes of the typed arrays (memory accounting). */
+  get arrayBytes(): number {
+    return this.w.byteLength + this.handles.byteLength;
+  }
+
+  // ---- records -------------------------------------------------------------------
+
+  private alloc(level: number): number {
+    const free = this.free;
+    let h = free === null ? NIL : free[level]!;
+    if (h !== NIL) {
+      free![level] = this.w[h + PREV]!;
+      return h;
+    }
+    h = this.top;
+    const end = h + LINKS + 2 * level;
+    if (end > this.w.length) {
+      // Grow by half (less slack than doubling at a copy or two more); the length stays even.
+      const cap = (Math.max(end, this.w.length + (this.w.length >> 1)) + 1) & ~1;
+      const w = new Int32Array(cap);
+      w.set(this.w);
+      this.w = w;
+      this.f = new Float64Array(w.buffer);
+    }
+    this.top = end;
+    return h;
+  }
+
+  private release(h: number): void {
+    const free = (this.free ??= new Int32Array(MAX_LEVEL + 1));
+    const lvl = (this.w[h + META]! & 31) + 1;
+    this.w[h + PREV] = free[lvl]!;
+    free[lvl] = h;
+  }
+
+  /** Move the head to a record with every level (its links and spans carried over). */
+  private growHead(): void {
+    const old = this.head;
+    const h = this.alloc(MAX_LEVEL);
+    const w = this.w;
+    const used = LINKS + 2 * this.headLevels;
+    w.copyWithin(h + LINKS, old + LINKS, old + used);
+    w.fill(0, h + used, h + LINKS + 2 * MAX_LEVEL);
+    w[h + META] = MAX_LEVEL - 1;
+    w[old + META] = this.headLevels - 1;
+    this.release(old);
+    this.head = h;
+    this.headLevels = MAX_LEVEL;
+  }
+
+  /** Give `h` the next slot, holding `member`. */
+  private takeSlot(h: number, member: string, level: number): void {
+    const slot = this.members.length;
+    if (slot === this.handles.length) {
+      const a = new Int32Array(slot * 2);
+      a.set(this.handles);
+      this.handles = a;
+    }
+    this.handles[slot] = h;
+    this.members.push(member);
+    this.w[h + META] = slot * 32 + (level - 1);
+  }
+
+  /** Free the slot of `h`: the node of the last slot moves into the hole. */
+  private dropSlot(h: number): void {
+    const w = this.w;
+    const slot = w[h + META]! >>> 5;
+    const lastSlot = this.members.length - 1;
+    const lastMember = this.members.pop()!;
+    if (slot !== lastSlot) {
+      const lh = this.handles[lastSlot]!;
+      this.members[slot] = lastMember;
+      this.handles[slot] = lh;
+      w[lh + META] = slot * 32 + (w[lh + META]! & 31);
+    }
+  }
+
+  // ---- search, link, unlink ------------------------------------------------------
+
+  /** (score, member) of node `h` sorts strictly before (score, member)? */
+  private before(h: number, score: number, member: string): boolean {
+    const s = this.f[h >> 1]!;
+    return s < score || (s === score && this.member(h) < member);
   }
 
   /**
@@ -148,138 +288,170 @@ export class Skiplist {
    * (score, member), and `rankAt` with those nodes' ranks.
    */
   private findPath(score: number, member: string): void {
+    const w = this.w;
+    const f = this.f;
     let x = this.head;
+    let rank = 0;
     for (let i = this.level - 1; i >= 0; i--) {
-      rankAt[i] = i === this.level - 1 ? 0 : rankAt[i + 1]!;
-      let y = x.next[i]!;
-      while (y !== null && before(y, score, member)) {
-        rankAt[i]! += x.span[i]!;
+      const o = LINKS + 2 * i;
+      let y = w[x + o]!;
+      while (y !== NIL) {
+        const s = f[y >> 1]!;
+        if (s > score || (s === score && this.member(y) >= member)) break;
+        rank += w[x + o + 1]!;
         x = y;
-        y = x.next[i]!;
+        y = w[x + o]!;
       }
       update[i] = x;
+      rankAt[i] = rank;
     }
   }
 
-  /** Link `node` (not in the list) at its place, using its own level. */
-  private link(node: SkipNode): void {
-    this.findPath(node.score, node.member);
-    const lvl = node.level;
+  /** Link node `h` (of `lvl` levels, not in the list) at its place. */
+  private link(h: number, lvl: number): void {
+    if (lvl > this.headLevels) this.growHead();
+    this.findPath(this.f[h >> 1]!, this.member(h));
+    const w = this.w;
+    const head = this.head;
     if (lvl > this.level) {
       for (let i = this.level; i < lvl; i++) {
         rankAt[i] = 0;
-        update[i] = this.head;
-        this.head.span[i] = this.length;
+        update[i] = head;
+        w[head + LINKS + 2 * i + 1] = this.length;
       }
       this.level = lvl;
     }
     const r0 = rankAt[0]!;
     for (let i = 0; i < lvl; i++) {
+      const o = LINKS + 2 * i;
       const u = update[i]!;
-      node.next[i] = u.next[i]!;
-      u.next[i] = node;
-      // u jumped span[u] steps to its old successor; node sits (r0 - rank(u) + 1) steps after u.
-      node.span[i] = u.span[i]! - (r0 - rankAt[i]!);
-      u.span[i] = r0 - rankAt[i]! + 1;
+      w[h + o] = w[u + o]!;
+      w[u + o] = h;
+      // u jumped span(u) steps to its old successor; h sits (r0 - rank(u) + 1) steps after u.
+      const d = r0 - rankAt[i]!;
+      w[h + o + 1] = w[u + o + 1]! - d;
+      w[u + o + 1] = d + 1;
     }
     // Higher levels now jump over one more node.
-    for (let i = lvl; i < this.level; i++) update[i]!.span[i]!++;
+    for (let i = lvl; i < this.level; i++) w[update[i]! + LINKS + 2 * i + 1]!++;
     const p = update[0]!;
-    node.prev = p === this.head ? null : p;
-    const n0 = node.next[0]!;
-    if (n0 !== null) n0.prev = node;
-    else this.tail = node;
+    w[h + PREV] = p === head ? NIL : p;
+    const n0 = w[h + LINKS]!;
+    if (n0 !== NIL) w[n0 + PREV] = h;
+    else this.tail = h;
     this.length++;
   }
 
-  /** Insert a new (score, member); the member must not be in the list. */
-  insert(score: number, member: string): SkipNode {
-    const node = new SkipNode(member, score, randomLevel());
-    this.link(node);
-    return node;
+  /** Insert a new (score, member); the member must not be in the list. Returns its node. */
+  insert(score: number, member: string): number {
+    const lvl = randomLevel();
+    const h = this.alloc(lvl);
+    this.f[h >> 1] = score;
+    this.takeSlot(h, member, lvl);
+    this.link(h, lvl);
+    return h;
   }
 
-  /** Unlink `x`, whose search path is in `update`. */
-  private unlink(x: SkipNode): void {
+  /** Unlink `h`, whose search path is in `update`. */
+  private unlink(h: number): void {
+    const w = this.w;
     for (let i = 0; i < this.level; i++) {
+      const o = LINKS + 2 * i;
       const u = update[i]!;
-      if (u.next[i] === x) {
-        u.span[i]! += x.span[i]! - 1;
-        u.next[i] = x.next[i]!;
+      if (w[u + o] === h) {
+        w[u + o + 1]! += w[h + o + 1]! - 1;
+        w[u + o] = w[h + o]!;
       } else {
-        u.span[i]!--;
+        w[u + o + 1]!--;
       }
     }
-    const n0 = x.next[0]!;
-    if (n0 !== null) n0.prev = x.prev;
-    else this.tail = x.prev;
-    while (this.level > 1 && this.head.next[this.level - 1] === null) this.level--;
+    const n0 = w[h + LINKS]!;
+    if (n0 !== NIL) w[n0 + PREV] = w[h + PREV]!;
+    else this.tail = w[h + PREV]!;
+    while (this.level > 1 && w[this.head + LINKS + 2 * (this.level - 1)] === NIL) this.level--;
     this.length--;
-    x.prev = null;
-    for (let i = 0; i < x.level; i++) {
-      x.next[i] = null;
-      x.span[i] = 0;
-    }
   }
 
-  /** Remove (score, member); the removed node, or null when absent. */
-  delete(score: number, member: string): SkipNode | null {
-    this.findPath(score, member);
-    const x = update[0]!.next[0]!;
-    if (x === null || x.score !== score || x.member !== member) return null;
-    this.unlink(x);
-    return x;
+  /** Unlink, unslot and free `h` (its path in `update`); returns its member. */
+  private drop(h: number): string {
+    const m = this.member(h);
+    this.unlink(h);
+    this.dropSlot(h);
+    this.release(h);
+    return m;
+  }
+
+  /** Remove node `h` (in the list). Its handle is invalid afterwards. */
+  delete(h: number): void {
+    this.findPath(this.f[h >> 1]!, this.member(h));
+    this.drop(h);
   }
 
   /**
-   * Change the score of `node` (in the list) to `score`. The node keeps its
-   * identity: it stays in place when the order allows, else it is unlinked
-   * and linked again at its new position.
+   * Change the score of node `h` to `score`. The node keeps its handle and
+   * slot: it stays in place when the order allows, else it is unlinked and
+   * linked again at its new position.
    */
-  updateScore(node: SkipNode, score: number): void {
-    const p = node.prev;
-    const n = node.next[0]!;
-    if ((p === null || before(p, score, node.member)) && (n === null || !before(n, score, node.member))) {
-      node.score = score;
+  updateScore(h: number, score: number): void {
+    const w = this.w;
+    const m = this.member(h);
+    const p = w[h + PREV]!;
+    const n = w[h + LINKS]!;
+    if ((p === NIL || this.before(p, score, m)) && (n === NIL || !this.before(n, score, m))) {
+      this.f[h >> 1] = score;
       return;
     }
-    this.findPath(node.score, node.member);
-    this.unlink(node);
-    node.score = score;
-    this.link(node);
+    this.findPath(this.f[h >> 1]!, m);
+    this.unlink(h);
+    this.f[h >> 1] = score;
+    this.link(h, (w[h + META]! & 31) + 1);
   }
 
-  /** 1-based rank of (score, member), 0 when absent. */
-  rank(score: number, member: string): number {
+  /** Replace every score of 0 (either sign) by +0 (an order-preserving change). */
+  normalizeZeros(): void {
+    for (let x = this.first(); x !== NIL; x = this.next(x)) if (this.f[x >> 1] === 0) this.f[x >> 1] = 0;
+  }
+
+  /** 1-based rank of node `h` (in the list). */
+  rankOf(h: number): number {
+    const w = this.w;
+    const f = this.f;
+    const score = f[h >> 1]!;
+    const member = this.member(h);
     let x = this.head;
     let rank = 0;
     for (let i = this.level - 1; i >= 0; i--) {
-      let y = x.next[i]!;
-      while (y !== null && (y.score < score || (y.score === score && y.member <= member))) {
-        rank += x.span[i]!;
+      const o = LINKS + 2 * i;
+      let y = w[x + o]!;
+      while (y !== NIL) {
+        const s = f[y >> 1]!;
+        if (s > score || (s === score && y !== h && this.member(y) > member)) break;
+        rank += w[x + o + 1]!;
         x = y;
-        y = x.next[i]!;
+        if (x === h) return rank;
+        y = w[x + o]!;
       }
-      if (x !== this.head && x.member === member && x.score === score) return rank;
     }
     return 0;
   }
 
-  /** The node of 1-based `rank`, or null when out of range. */
-  byRank(rank: number): SkipNode | null {
-    if (rank < 1 || rank > this.length) return null;
+  /** The node of 1-based `rank`, or NIL when out of range. */
+  byRank(rank: number): number {
+    if (rank < 1 || rank > this.length) return NIL;
+    const w = this.w;
     let x = this.head;
     let traversed = 0;
     for (let i = this.level - 1; i >= 0; i--) {
-      let y = x.next[i]!;
-      while (y !== null && traversed + x.span[i]! <= rank) {
-        traversed += x.span[i]!;
+      const o = LINKS + 2 * i;
+      let y = w[x + o]!;
+      while (y !== NIL && traversed + w[x + o + 1]! <= rank) {
+        traversed += w[x + o + 1]!;
         x = y;
-        y = x.next[i]!;
+        y = w[x + o]!;
       }
       if (traversed === rank) return x;
     }
-    return null;
+    return NIL;
   }
 
   // ---- ranges --------------------------------------------------------------------
@@ -288,17 +460,19 @@ export class Skiplist {
   // two end tests (module constants, so nothing is allocated per call).
 
   /**
-   * Walk down from the head, advancing on each level while `advance(next, r)`;
+   * Walk down from the head, advancing on each level while `advance(next)`;
    * the last node reached (the head when none). With `record`, `update` gets
    * the search path, ready for unlink.
    */
-  private descend<R>(advance: (n: SkipNode, r: R) => boolean, r: R, record: boolean): SkipNode {
+  private descend<R>(advance: (sl: Skiplist, h: number, r: R) => boolean, r: R, record: boolean): number {
+    const w = this.w;
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
-      let y = x.next[i]!;
-      while (y !== null && advance(y, r)) {
+      const o = LINKS + 2 * i;
+      let y = w[x + o]!;
+      while (y !== NIL && advance(this, y, r)) {
         x = y;
-        y = x.next[i]!;
+        y = w[x + o]!;
       }
       if (record) update[i] = x;
     }
@@ -309,35 +483,34 @@ export class Skiplist {
   private inRange<R>(k: RangeKind<R>, r: R): boolean {
     if (k.empty(r)) return false;
     const t = this.tail;
-    if (t === null || !k.gteMin(t, r)) return false;
-    return k.lteMax(this.head.next[0]!, r);
+    if (t === NIL || !k.gteMin(this, t, r)) return false;
+    return k.lteMax(this, this.first(), r);
   }
 
-  private firstInRange<R>(k: RangeKind<R>, r: R): SkipNode | null {
-    if (!this.inRange(k, r)) return null;
-    const f = this.descend(k.belowMin, r, false).next[0]!;
-    return f !== null && k.lteMax(f, r) ? f : null;
+  private firstInRange<R>(k: RangeKind<R>, r: R): number {
+    if (!this.inRange(k, r)) return NIL;
+    const f = this.next(this.descend(k.belowMin, r, false));
+    return f !== NIL && k.lteMax(this, f, r) ? f : NIL;
   }
 
-  private lastInRange<R>(k: RangeKind<R>, r: R): SkipNode | null {
-    if (!this.inRange(k, r)) return null;
+  private lastInRange<R>(k: RangeKind<R>, r: R): number {
+    if (!this.inRange(k, r)) return NIL;
     const x = this.descend(k.lteMax, r, false);
-    return x !== this.head && k.gteMin(x, r) ? x : null;
+    return x !== this.head && k.gteMin(this, x, r) ? x : NIL;
   }
 
-  /** Unlink the nodes from the first one not below the range while they stay at most its max. */
-  private deleteRange<R>(k: RangeKind<R>, r: R, removed: (n: SkipNode) => void): number {
+  /** Delete the nodes from the first one not below the range while they stay at most its max. */
+  private deleteRange<R>(k: RangeKind<R>, r: R, removed: (member: string) => void): number {
     const x = this.descend(k.belowMin, r, true);
-    return this.unlinkRun(x.next[0]!, k.lteMax, r, removed);
+    return this.unlinkRun(this.next(x), k.lteMax, r, removed);
   }
 
-  /** Unlink `c` and its successors while `stay(node, r)`; `removed` sees each. `update` holds the path to `c`. */
-  private unlinkRun<R>(c: SkipNode | null, stay: (n: SkipNode, r: R) => boolean, r: R, removed: (n: SkipNode) => void): number {
+  /** Delete `c` and its successors while `stay(node)`; `removed` sees each member. `update` holds the path to `c`. */
+  private unlinkRun<R>(c: number, stay: (sl: Skiplist, h: number, r: R) => boolean, r: R, removed: (member: string) => void): number {
     let n = 0;
-    while (c !== null && stay(c, r)) {
-      const nx: SkipNode | null = c.next[0]!;
-      this.unlink(c);
-      removed(c);
+    while (c !== NIL && stay(this, c, r)) {
+      const nx = this.next(c);
+      removed(this.drop(c));
       n++;
       c = nx;
     }
@@ -349,13 +522,13 @@ export class Skiplist {
     return this.inRange(SCORE, r);
   }
 
-  /** The first node with a score in the range, or null. */
-  firstInScoreRange(r: ScoreRange): SkipNode | null {
+  /** The first node with a score in the range, or NIL. */
+  firstInScoreRange(r: ScoreRange): number {
     return this.firstInRange(SCORE, r);
   }
 
-  /** The last node with a score in the range, or null. */
-  lastInScoreRange(r: ScoreRange): SkipNode | null {
+  /** The last node with a score in the range, or NIL. */
+  lastInScoreRange(r: ScoreRange): number {
     return this.lastInRange(SCORE, r);
   }
 
@@ -364,65 +537,86 @@ export class Skiplist {
     return this.inRange(LEX, r);
   }
 
-  /** The first node with a member in the range (by a skiplist search), or null. */
-  firstInLexRange(r: LexRange): SkipNode | null {
+  /** The first node with a member in the range (by a skiplist search), or NIL. */
+  firstInLexRange(r: LexRange): number {
     return this.firstInRange(LEX, r);
   }
 
-  /** The last node with a member in the range (by a skiplist search), or null. */
-  lastInLexRange(r: LexRange): SkipNode | null {
+  /** The last node with a member in the range (by a skiplist search), or NIL. */
+  lastInLexRange(r: LexRange): number {
     return this.lastInRange(LEX, r);
   }
 
   // ---- range deletion ------------------------------------------------------------
 
-  /** Delete every node with a score in the range; `removed` sees each. Returns the count. */
-  deleteScoreRange(r: ScoreRange, removed: (n: SkipNode) => void): number {
+  /** Delete every node with a score in the range; `removed` sees each member. Returns the count. */
+  deleteScoreRange(r: ScoreRange, removed: (member: string) => void): number {
     return this.deleteRange(SCORE, r, removed);
   }
 
   /** Delete the nodes from the first one in the lex range while members stay in it. Returns the count. */
-  deleteLexRange(r: LexRange, removed: (n: SkipNode) => void): number {
+  deleteLexRange(r: LexRange, removed: (member: string) => void): number {
     return this.deleteRange(LEX, r, removed);
   }
 
   /** Delete the nodes of 1-based ranks start..end (inclusive, in range). Returns the count. */
-  deleteRankRange(start: number, end: number, removed: (n: SkipNode) => void): number {
+  deleteRankRange(start: number, end: number, removed: (member: string) => void): number {
+    const w = this.w;
     let x = this.head;
     let traversed = 0;
     for (let i = this.level - 1; i >= 0; i--) {
-      let y = x.next[i]!;
-      while (y !== null && traversed + x.span[i]! < start) {
-        traversed += x.span[i]!;
+      const o = LINKS + 2 * i;
+      let y = w[x + o]!;
+      while (y !== NIL && traversed + w[x + o + 1]! < start) {
+        traversed += w[x + o + 1]!;
         x = y;
-        y = x.next[i]!;
+        y = w[x + o]!;
       }
       update[i] = x;
     }
     // The run starts at rank traversed + 1 (= start) and ends at `end`.
-    return this.unlinkRun(x.next[0]!, (_n, left: { n: number }) => left.n-- > 0, { n: end - traversed }, removed);
+    return this.unlinkRun(this.next(x), (_sl, _h, left: { n: number }) => left.n-- > 0, { n: end - traversed }, removed);
+  }
+
+  // ---- copy ----------------------------------------------------------------------
+
+  /** A deep copy: the same nodes under the same handles and slots. */
+  clone(): Skiplist {
+    const c = new Skiplist(0);
+    c.w = this.w.slice(0, Math.max(this.top, c.w.length));
+    c.f = new Float64Array(c.w.buffer);
+    c.top = this.top;
+    c.head = this.head;
+    c.headLevels = this.headLevels;
+    c.free = this.free === null ? null : this.free.slice();
+    c.members = this.members.slice();
+    c.handles = this.handles.slice(0, Math.max(4, this.members.length));
+    c.tail = this.tail;
+    c.length = this.length;
+    c.level = this.level;
+    return c;
   }
 }
 
 /** The end tests of one kind of range, on a node. */
 interface RangeKind<R> {
   empty(r: R): boolean;
-  gteMin(n: SkipNode, r: R): boolean;
+  gteMin(sl: Skiplist, h: number, r: R): boolean;
   /** Sorts before the range's min (= !gteMin). */
-  belowMin(n: SkipNode, r: R): boolean;
-  lteMax(n: SkipNode, r: R): boolean;
+  belowMin(sl: Skiplist, h: number, r: R): boolean;
+  lteMax(sl: Skiplist, h: number, r: R): boolean;
 }
 
 const SCORE: RangeKind<ScoreRange> = {
   empty: scoreRangeEmpty,
-  gteMin: (n, r) => scoreGteMin(n.score, r),
-  belowMin: (n, r) => !scoreGteMin(n.score, r),
-  lteMax: (n, r) => scoreLteMax(n.score, r),
+  gteMin: (sl, h, r) => scoreGteMin(sl.score(h), r),
+  belowMin: (sl, h, r) => !scoreGteMin(sl.score(h), r),
+  lteMax: (sl, h, r) => scoreLteMax(sl.score(h), r),
 };
 
 const LEX: RangeKind<LexRange> = {
   empty: lexRangeEmpty,
-  gteMin: (n, r) => lexGteMin(n.member, r),
-  belowMin: (n, r) => !lexGteMin(n.member, r),
-  lteMax: (n, r) => lexLteMax(n.member, r),
+  gteMin: (sl, h, r) => lexGteMin(sl.member(h), r),
+  belowMin: (sl, h, r) => !lexGteMin(sl.member(h), r),
+  lteMax: (sl, h, r) => lexLteMax(sl.member(h), r),
 };

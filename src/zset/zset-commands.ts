@@ -14,7 +14,7 @@ import { CommandError, Err } from '../errors.js';
 import { cursorArg, floatArg, int64Arg, is, longArg } from '../commands/args.js';
 import { compileGlob } from '../keyspace/glob.js';
 import { formatDouble17g } from '../numbers/format.js';
-import { ZsetValue, listpackScoreString, type SkipNode } from './zset-value.js';
+import { NIL, ZsetValue, listpackScoreString, type ListpackLimits } from './zset-value.js';
 import {
   ERR_NAN_SCORE,
   limitsOf,
@@ -34,33 +34,71 @@ import { zsetPopCommands } from './zset-pop-commands.js';
 // ---------------------------------------------------------------------------
 // ZADD / ZINCRBY
 
-interface ZaddFlags {
-  nx: boolean;
-  xx: boolean;
-  gt: boolean;
-  lt: boolean;
-  ch: boolean;
-  incr: boolean;
+const NX = 1;
+const XX = 2;
+const GT = 4;
+const LT = 8;
+const CH = 16;
+const INCR = 32;
+
+/** ZADD's option tokens (upper case) and their flag bits. */
+const ZADD_OPTIONS = new Map<string, number>([
+  ['NX', NX],
+  ['XX', XX],
+  ['GT', GT],
+  ['LT', LT],
+  ['CH', CH],
+  ['INCR', INCR],
+]);
+
+/**
+ * A score argument: what floatArg reads (Redis's strtod rules), with a
+ * shortcut for the common plain integers (at most 15 digits, optionally
+ * negative), which read exactly.
+ */
+function scoreArg(arg: string): number {
+  const len = arg.length;
+  if (len > 0 && len <= 15) {
+    let i = arg.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+    if (i < len) {
+      let v = 0;
+      for (; i < len; i++) {
+        const d = arg.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) break;
+        v = v * 10 + d;
+      }
+      if (i === len) return arg.charCodeAt(0) === 45 ? -v : v;
+    }
+  }
+  return floatArg(arg);
 }
+
+/** Parsed scores of the current ZADD, when few (reused: commands run one at a time). */
+const scoreBuf = new Float64Array(256);
 
 /**
  * ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...], and
  * ZINCRBY (= ZADD key INCR increment member, replying with the new score).
+ * `flags` are the option bits, `scoreIdx` the index of the first score.
  */
-function zaddGeneric(s: Session, argv: string[], flags: ZaddFlags, scoreIdx: number): void {
+function zaddGeneric(s: Session, argv: string[], flags: number, scoreIdx: number): void {
   const key = argv[1]!;
   const nelems = argv.length - scoreIdx;
   if (nelems % 2 !== 0 || nelems === 0) throw new CommandError(Err.syntax);
-  const { nx, xx, gt, lt, incr } = flags;
+  const nx = (flags & NX) !== 0;
+  const xx = (flags & XX) !== 0;
+  const gt = (flags & GT) !== 0;
+  const lt = (flags & LT) !== 0;
+  const incr = (flags & INCR) !== 0;
   if (nx && xx) throw new CommandError('ERR XX and NX options at the same time are not compatible');
   if (Number(gt) + Number(lt) + Number(nx) > 1) throw new CommandError('ERR GT, LT, and/or NX options at the same time are not compatible');
   if (incr && nelems > 2) throw new CommandError('ERR INCR option supports a single increment-element pair');
   const n = nelems / 2;
-  const scores = new Array<number>(n);
-  for (let i = 0; i < n; i++) scores[i] = floatArg(argv[scoreIdx + i * 2]!);
+  const scores = n <= scoreBuf.length ? scoreBuf : new Float64Array(n);
+  for (let i = 0; i < n; i++) scores[i] = scoreArg(argv[scoreIdx + i * 2]!);
 
   let z = writeZset(s, key);
-  const limits = limitsOf(s);
+  let limits: ListpackLimits | null = null;
   let created = false;
   if (z === undefined) {
     if (xx) {
@@ -69,6 +107,7 @@ function zaddGeneric(s: Session, argv: string[], flags: ZaddFlags, scoreIdx: num
       else s.reply.int(0);
       return;
     }
+    limits = limitsOf(s);
     z = ZsetValue.forFirstMember(argv[scoreIdx + 1]!, limits);
     s.db.set(key, z);
     created = true;
@@ -99,7 +138,7 @@ function zaddGeneric(s: Session, argv: string[], flags: ZaddFlags, scoreIdx: num
       if (xx) continue;
       result = score;
       processed++;
-      z.insert(member, score, limits);
+      z.insert(member, score, (limits ??= limitsOf(s)));
       added++;
     }
   }
@@ -111,29 +150,28 @@ function zaddGeneric(s: Session, argv: string[], flags: ZaddFlags, scoreIdx: num
     if (processed > 0) s.reply.double(result);
     else s.reply.nullBulk();
   } else {
-    s.reply.int(flags.ch ? added + updated : added);
+    s.reply.int((flags & CH) !== 0 ? added + updated : added);
   }
 }
 
 function zadd(s: Session, argv: string[]): void {
-  const flags: ZaddFlags = { nx: false, xx: false, gt: false, lt: false, ch: false, incr: false };
+  let flags = 0;
   let i = 2;
   for (; i < argv.length; i++) {
-    const t = argv[i]!.toUpperCase();
-    if (t === 'NX') flags.nx = true;
-    else if (t === 'XX') flags.xx = true;
-    else if (t === 'GT') flags.gt = true;
-    else if (t === 'LT') flags.lt = true;
-    else if (t === 'CH') flags.ch = true;
-    else if (t === 'INCR') flags.incr = true;
-    else break;
+    // Options are letters; a score that starts with one (inf) is no option either.
+    const a = argv[i]!;
+    const c = a.charCodeAt(0) | 0x20;
+    if (c < 97 || c > 122) break;
+    const bit = ZADD_OPTIONS.get(a.toUpperCase());
+    if (bit === undefined) break;
+    flags |= bit;
   }
   zaddGeneric(s, argv, flags, i);
 }
 
 /** ZINCRBY key increment member */
 function zincrby(s: Session, argv: string[]): void {
-  zaddGeneric(s, argv, { nx: false, xx: false, gt: false, lt: false, ch: false, incr: true }, 2);
+  zaddGeneric(s, argv, INCR, 2);
 }
 
 // ---------------------------------------------------------------------------
@@ -224,8 +262,9 @@ const MAX_PICKS = 2 ** 31;
 function zrandmember(s: Session, argv: string[]): void {
   const key = argv[1]!;
   if (argv.length === 2) {
-    const node = readZset(s, key)?.random();
-    s.reply.bulk(node === undefined ? null : node.member);
+    const z = readZset(s, key);
+    const node = z === undefined ? NIL : z.random();
+    s.reply.bulk(node === NIL ? null : z!.memberOf(node));
     return;
   }
   const big = int64Arg(argv[2]!);
@@ -240,32 +279,32 @@ function zrandmember(s: Session, argv: string[]): void {
   }
   const count = Number(big);
   const size = z.size;
-  let picked: SkipNode[];
+  let picked: number[];
   if (count < 0) {
     // Repetitions allowed: |count| independent picks. (Redis would try to send
     // billions of elements; refuse a reply no client could take.)
     if (count < -MAX_PICKS) throw new CommandError('ERR value is out of range');
-    picked = new Array<SkipNode>(-count);
-    for (let i = 0; i < -count; i++) picked[i] = z.random()!;
+    picked = new Array<number>(-count);
+    for (let i = 0; i < -count; i++) picked[i] = z.random();
   } else if (count >= size) {
     // The whole set, in order.
     picked = [];
-    for (let x = z.first(); x !== null; x = x.next[0]!) picked.push(x);
+    for (let x = z.first(); x !== NIL; x = z.next(x)) picked.push(x);
   } else {
     // Distinct members in no particular order (Redis replies in hash table order).
     picked = sampleDistinct(z, count);
   }
   replyScored(
     s,
-    picked.map((n) => n.member),
-    withScores ? picked.map((n) => n.score) : null,
+    picked.map((n) => z.memberOf(n)),
+    withScores ? picked.map((n) => z.scoreOf(n)) : null,
   );
 }
 
 /** `count` distinct random members (count < size). */
-function sampleDistinct(z: ZsetValue, count: number): SkipNode[] {
+function sampleDistinct(z: ZsetValue, count: number): number[] {
   const size = z.size;
-  const out: SkipNode[] = [];
+  const out: number[] = [];
   if (count * 3 > size) {
     // Partial Fisher-Yates over the slots.
     const idx = Array.from({ length: size }, (_, i) => i);

@@ -13,7 +13,7 @@ import type { CommandSpec } from '../commands/command-table.js';
 import type { Session } from '../server/session.js';
 import { CommandError, Err } from '../errors.js';
 import { is, longArg } from '../commands/args.js';
-import { ZsetValue, type LexRange, type ScoreRange, type SkipNode } from './zset-value.js';
+import { NIL, ZsetValue, type LexRange, type ScoreRange } from './zset-value.js';
 import { lexGteMin, lexLteMax, scoreGteMin, scoreLteMax } from './skiplist.js';
 import {
   deleteIfEmpty,
@@ -37,37 +37,37 @@ const ERR_WITHSCORES_BYLEX = 'ERR syntax error, WITHSCORES not supported in comb
 type Range = { type: 'rank'; start: number; end: number } | { type: 'score'; r: ScoreRange } | { type: 'lex'; r: LexRange };
 
 /** The nodes of a range, in reply order. */
-function collect(z: ZsetValue, range: Range, reverse: boolean, offset: number, limit: number): SkipNode[] {
-  const out: SkipNode[] = [];
+function collect(z: ZsetValue, range: Range, reverse: boolean, offset: number, limit: number): number[] {
+  const out: number[] = [];
   const size = z.size;
   if (range.type === 'rank') {
     const rr = rankRange(range.start, range.end, size);
     if (rr === null) return out;
     const n = rr.end - rr.start + 1;
     let x = z.atRank(reverse ? size - 1 - rr.start : rr.start);
-    for (let i = 0; i < n && x !== null; i++) {
+    for (let i = 0; i < n && x !== NIL; i++) {
       out.push(x);
-      x = reverse ? x.prev : x.next[0]!;
+      x = reverse ? z.prev(x) : z.next(x);
     }
     return out;
   }
   if (offset < 0 || limit === 0) return out;
-  let x: SkipNode | null;
+  let x: number;
   if (range.type === 'score') x = reverse ? z.lastInScoreRange(range.r) : z.firstInScoreRange(range.r);
   else x = reverse ? z.lastInLexRange(range.r) : z.firstInLexRange(range.r);
-  if (x === null) return out;
+  if (x === NIL) return out;
   if (offset > 0) {
     // Skipping `offset` nodes without checking them is a rank jump.
     const r = z.rankOfNode(x) + (reverse ? -offset : offset);
-    x = r < 0 ? null : z.atRank(r);
+    x = r < 0 ? NIL : z.atRank(r);
   }
-  while (x !== null && (limit < 0 || out.length < limit)) {
+  while (x !== NIL && (limit < 0 || out.length < limit)) {
     let inRange: boolean;
-    if (range.type === 'score') inRange = reverse ? scoreGteMin(x.score, range.r) : scoreLteMax(x.score, range.r);
-    else inRange = reverse ? lexGteMin(x.member, range.r) : lexLteMax(x.member, range.r);
+    if (range.type === 'score') inRange = reverse ? scoreGteMin(z.scoreOf(x), range.r) : scoreLteMax(z.scoreOf(x), range.r);
+    else inRange = reverse ? lexGteMin(z.memberOf(x), range.r) : lexLteMax(z.memberOf(x), range.r);
     if (!inRange) break;
     out.push(x);
-    x = reverse ? x.prev : x.next[0]!;
+    x = reverse ? z.prev(x) : z.next(x);
   }
   return out;
 }
@@ -114,14 +114,14 @@ function zrangeGeneric(s: Session, argv: string[], store: boolean, type: RangeTy
   if (store) {
     const dst = new ZsetValue(false);
     const all = { entries: Infinity, value: Infinity };
-    for (const n of nodes) dst.insert(n.member, n.score, all);
+    for (const n of nodes) dst.insert(z!.memberOf(n), z!.scoreOf(n), all);
     s.reply.int(storeResult(s, argv[1]!, dst, 'zrangestore'));
     return;
   }
   replyScored(
     s,
-    nodes.map((n) => n.member),
-    withScores ? nodes.map((n) => n.score) : null,
+    nodes.map((n) => z!.memberOf(n)),
+    withScores ? nodes.map((n) => z!.scoreOf(n)) : null,
   );
 }
 

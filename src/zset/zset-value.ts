@@ -2,12 +2,15 @@
  * The sorted set value type.
  *
  * Layout: a skiplist ordered by (score, member) (skiplist.ts) for ranks and
- * ranges in O(log n), a Map member → skiplist node for O(1) score lookups,
- * and a dense array of the nodes (each node knows its slot) for O(1) random
- * members (ZRANDMEMBER) and a SCAN-safe cursor (ZSCAN walks slots from the
- * highest to the lowest; a removal only moves the node of the highest slot
- * into the hole, so a member present for the whole scan is seen at least
- * once — the scheme of keyspace/keyspace.ts).
+ * ranges in O(log n), and a Map member → skiplist node handle for O(1) score
+ * lookups. The skiplist also keeps its nodes in dense slots, for O(1)
+ * random members (ZRANDMEMBER) and a SCAN-safe cursor (ZSCAN walks slots
+ * from the highest to the lowest; a removal only moves the node of the
+ * highest slot into the hole, so a member present for the whole scan is seen
+ * at least once — the scheme of keyspace/keyspace.ts).
+ *
+ * Nodes are named by handles (numbers; NIL = none), valid until the set is
+ * next modified: read them with memberOf / scoreOf / next / prev.
  *
  * Encoding (OBJECT ENCODING, Redis 7.0): "listpack" while the set has at most
  * zset-max-listpack-entries members of at most zset-max-listpack-value bytes,
@@ -33,8 +36,8 @@ import { registerEncodingName } from '../keyspace/object-encoding.js';
 import { mixDigest, newDigest, registerDigest, xorDigest } from '../keyspace/digest.js';
 import type { AggregateValue, Value } from '../keyspace/values.js';
 import {
+  NIL,
   Skiplist,
-  SkipNode,
   lexGteMin,
   lexLteMax,
   scoreGteMin,
@@ -43,7 +46,7 @@ import {
   type ScoreRange,
 } from './skiplist.js';
 
-export { SkipNode, type LexRange, type ScoreRange, type LexBound } from './skiplist.js';
+export { NIL, type LexRange, type ScoreRange, type LexBound } from './skiplist.js';
 
 /** zset-max-listpack-entries / zset-max-listpack-value. */
 export interface ListpackLimits {
@@ -72,10 +75,9 @@ export function listpackScoreString(score: number): string {
 
 export class ZsetValue implements AggregateValue {
   readonly kind = 'zset' as const;
-  private readonly sl = new Skiplist();
-  private readonly dict = new Map<string, SkipNode>();
-  /** Nodes by slot (node.slot). */
-  private nodes: SkipNode[] = [];
+  private sl: Skiplist;
+  /** member → node handle. */
+  private dict: Map<string, number>;
   /** Sum of the member lengths (memory accounting). */
   bytes = 0;
   /** OBJECT ENCODING is "listpack" (else "skiplist"; never back). */
@@ -83,6 +85,8 @@ export class ZsetValue implements AggregateValue {
 
   constructor(listpack = true) {
     this.listpack = listpack;
+    this.sl = new Skiplist();
+    this.dict = new Map();
   }
 
   /** A new set about to receive `firstMember` first, encoded as ZADD creates it. */
@@ -91,11 +95,16 @@ export class ZsetValue implements AggregateValue {
   }
 
   get size(): number {
-    return this.nodes.length;
+    return this.sl.length;
   }
 
   get encoding(): 'listpack' | 'skiplist' {
     return this.listpack ? 'listpack' : 'skiplist';
+  }
+
+  /** Bytes of the skiplist's typed arrays (not counting the member strings and the Map). */
+  get arrayBytes(): number {
+    return this.sl.arrayBytes;
   }
 
   has(member: string): boolean {
@@ -104,12 +113,33 @@ export class ZsetValue implements AggregateValue {
 
   /** The score of `member`, undefined when absent. */
   score(member: string): number | undefined {
-    return this.dict.get(member)?.score;
+    const h = this.dict.get(member);
+    return h === undefined ? undefined : this.sl.score(h);
   }
 
-  /** The node of `member` (read only: never change its score directly). */
-  node(member: string): SkipNode | undefined {
-    return this.dict.get(member);
+  // ---- nodes ---------------------------------------------------------------------
+
+  /** The node of `member`, NIL when absent. */
+  nodeOf(member: string): number {
+    return this.dict.get(member) ?? NIL;
+  }
+
+  memberOf(h: number): string {
+    return this.sl.member(h);
+  }
+
+  scoreOf(h: number): number {
+    return this.sl.score(h);
+  }
+
+  /** The next node in ascending order, NIL after the last. */
+  next(h: number): number {
+    return this.sl.next(h);
+  }
+
+  /** The previous node in ascending order, NIL before the first. */
+  prev(h: number): number {
+    return this.sl.prev(h);
   }
 
   /** A listpack reads -0 back as 0. */
@@ -122,19 +152,16 @@ export class ZsetValue implements AggregateValue {
    * when the new member would break `limits`.
    */
   insert(member: string, score: number, limits: ListpackLimits): void {
-    if (this.listpack && (this.nodes.length + 1 > limits.entries || member.length > limits.value)) this.listpack = false;
-    const node = this.sl.insert(this.stored(score), member);
-    node.slot = this.nodes.length;
-    this.nodes.push(node);
-    this.dict.set(member, node);
+    if (this.listpack && (this.sl.length + 1 > limits.entries || member.length > limits.value)) this.listpack = false;
+    this.dict.set(member, this.sl.insert(this.stored(score), member));
     this.bytes += member.length;
   }
 
   /** Change the score of a present member (no-op when equal). */
   update(member: string, score: number): void {
-    const node = this.dict.get(member)!;
-    if (node.score === score) return;
-    this.sl.updateScore(node, this.stored(score));
+    const h = this.dict.get(member)!;
+    if (this.sl.score(h) === score) return;
+    this.sl.updateScore(h, this.stored(score));
   }
 
   /** Add or update; true when the member was added. */
@@ -149,74 +176,90 @@ export class ZsetValue implements AggregateValue {
 
   /** Remove a member; false when absent. */
   remove(member: string): boolean {
-    const node = this.dict.get(member);
-    if (node === undefined) return false;
-    this.sl.delete(node.score, member);
-    this.forget(node);
+    const h = this.dict.get(member);
+    if (h === undefined) return false;
+    this.sl.delete(h);
+    this.forget(member);
     return true;
   }
 
-  /** Drop a node already unlinked from the skiplist from the map and the slot array. */
-  private forget(node: SkipNode): void {
-    this.dict.delete(node.member);
-    this.bytes -= node.member.length;
-    const last = this.nodes.pop()!;
-    if (last !== node) {
-      last.slot = node.slot;
-      this.nodes[node.slot] = last;
-    }
-    node.slot = -1;
+  /** Drop a member already removed from the skiplist. */
+  private forget(member: string): void {
+    this.dict.delete(member);
+    this.bytes -= member.length;
   }
 
   // ---- order and ranks -----------------------------------------------------------
 
-  first(): SkipNode | null {
+  /** The node with the lowest score, NIL when empty. */
+  first(): number {
     return this.sl.first();
   }
 
-  last(): SkipNode | null {
+  /** The node with the highest score, NIL when empty. */
+  last(): number {
     return this.sl.last();
   }
 
   /** 0-based rank of `member` (from the highest score when `reverse`), -1 when absent. */
   rankOf(member: string, reverse = false): number {
-    const node = this.dict.get(member);
-    if (node === undefined) return -1;
-    const r = this.sl.rank(node.score, member) - 1;
-    return reverse ? this.nodes.length - 1 - r : r;
+    const h = this.dict.get(member);
+    if (h === undefined) return -1;
+    const r = this.sl.rankOf(h) - 1;
+    return reverse ? this.sl.length - 1 - r : r;
   }
 
   /** 0-based rank of a node of this set. */
-  rankOfNode(node: SkipNode): number {
-    return this.sl.rank(node.score, node.member) - 1;
+  rankOfNode(h: number): number {
+    return this.sl.rankOf(h) - 1;
   }
 
-  /** The node at 0-based `rank` (in ascending order), or null. */
-  atRank(rank: number): SkipNode | null {
+  /** The node at 0-based `rank` (in ascending order), or NIL. */
+  atRank(rank: number): number {
     return this.sl.byRank(rank + 1);
   }
 
   /** Every member in ascending order. */
   forEach(visit: (member: string, score: number) => void): void {
-    for (let x = this.sl.first(); x !== null; x = x.next[0]!) visit(x.member, x.score);
+    const sl = this.sl;
+    for (let x = sl.first(); x !== NIL; x = sl.next(x)) visit(sl.member(x), sl.score(x));
+  }
+
+  /** Every member in descending order. */
+  forEachReverse(visit: (member: string, score: number) => void): void {
+    const sl = this.sl;
+    for (let x = sl.last(); x !== NIL; x = sl.prev(x)) visit(sl.member(x), sl.score(x));
+  }
+
+  /**
+   * Up to `count` members from 0-based `rank` on, ascending (descending
+   * from the rank when `reverse`).
+   */
+  forEachFromRank(rank: number, reverse: boolean, count: number, visit: (member: string, score: number) => void): void {
+    const sl = this.sl;
+    for (let x = sl.byRank(rank + 1), i = 0; x !== NIL && i < count; x = reverse ? sl.prev(x) : sl.next(x), i++) {
+      visit(sl.member(x), sl.score(x));
+    }
   }
 
   // ---- score ranges --------------------------------------------------------------
 
-  firstInScoreRange(r: ScoreRange): SkipNode | null {
+  /** The first node with a score in the range, or NIL. */
+  firstInScoreRange(r: ScoreRange): number {
     return this.sl.firstInScoreRange(r);
   }
 
-  lastInScoreRange(r: ScoreRange): SkipNode | null {
+  /** The last node with a score in the range, or NIL. */
+  lastInScoreRange(r: ScoreRange): number {
     return this.sl.lastInScoreRange(r);
   }
 
   /** Number of members with a score in the range, in O(log n). */
   countInScoreRange(r: ScoreRange): number {
     const f = this.sl.firstInScoreRange(r);
-    if (f === null) return 0;
-    const l = this.sl.lastInScoreRange(r)!;
-    return this.rankOfNode(l) - this.rankOfNode(f) + 1;
+    if (f === NIL) return 0;
+    const l = this.sl.lastInScoreRange(r);
+    return this.sl.rankOf(l) - this.sl.rankOf(f) + 1;
   }
 
   /**
@@ -224,51 +267,55 @@ export class ZsetValue implements AggregateValue {
    * `reverse`), until `visit` returns false. For GEO searches.
    */
   forEachInScoreRange(r: ScoreRange, reverse: boolean, visit: (member: string, score: number) => boolean | void): void {
+    const sl = this.sl;
     if (!reverse) {
-      for (let x = this.sl.firstInScoreRange(r); x !== null && scoreLteMax(x.score, r); x = x.next[0]!) {
-        if (visit(x.member, x.score) === false) return;
+      for (let x = sl.firstInScoreRange(r); x !== NIL && scoreLteMax(sl.score(x), r); x = sl.next(x)) {
+        if (visit(sl.member(x), sl.score(x)) === false) return;
       }
     } else {
-      for (let x = this.sl.lastInScoreRange(r); x !== null && scoreGteMin(x.score, r); x = x.prev) {
-        if (visit(x.member, x.score) === false) return;
+      for (let x = sl.lastInScoreRange(r); x !== NIL && scoreGteMin(sl.score(x), r); x = sl.prev(x)) {
+        if (visit(sl.member(x), sl.score(x)) === false) return;
       }
     }
   }
 
   // ---- lex ranges ----------------------------------------------------------------
 
-  /** The first member in the lex range (see the module comment), or null. */
-  firstInLexRange(r: LexRange): SkipNode | null {
-    if (!this.listpack) return this.sl.firstInLexRange(r);
-    if (!this.sl.inLexRange(r)) return null;
-    for (let x = this.sl.first(); x !== null; x = x.next[0]!) {
-      if (lexGteMin(x.member, r)) return lexLteMax(x.member, r) ? x : null;
+  /** The first node in the lex range (see the module comment), or NIL. */
+  firstInLexRange(r: LexRange): number {
+    const sl = this.sl;
+    if (!this.listpack) return sl.firstInLexRange(r);
+    if (!sl.inLexRange(r)) return NIL;
+    for (let x = sl.first(); x !== NIL; x = sl.next(x)) {
+      if (lexGteMin(sl.member(x), r)) return lexLteMax(sl.member(x), r) ? x : NIL;
     }
-    return null;
+    return NIL;
   }
 
-  /** The last member in the lex range (see the module comment), or null. */
-  lastInLexRange(r: LexRange): SkipNode | null {
-    if (!this.listpack) return this.sl.lastInLexRange(r);
-    if (!this.sl.inLexRange(r)) return null;
-    for (let x = this.sl.last(); x !== null; x = x.prev) {
-      if (lexLteMax(x.member, r)) return lexGteMin(x.member, r) ? x : null;
+  /** The last node in the lex range (see the module comment), or NIL. */
+  lastInLexRange(r: LexRange): number {
+    const sl = this.sl;
+    if (!this.listpack) return sl.lastInLexRange(r);
+    if (!sl.inLexRange(r)) return NIL;
+    for (let x = sl.last(); x !== NIL; x = sl.prev(x)) {
+      if (lexLteMax(sl.member(x), r)) return lexGteMin(sl.member(x), r) ? x : NIL;
     }
-    return null;
+    return NIL;
   }
 
   /** ZLEXCOUNT: O(log n) from the ranks of the first and last members in range. */
   countInLexRange(r: LexRange): number {
+    const sl = this.sl;
     const f = this.firstInLexRange(r);
-    if (f === null) return 0;
+    if (f === NIL) return 0;
     if (this.listpack) {
       let n = 0;
-      for (let x: SkipNode | null = f; x !== null && lexLteMax(x.member, r); x = x.next[0]!) n++;
+      for (let x = f; x !== NIL && lexLteMax(sl.member(x), r); x = sl.next(x)) n++;
       return n;
     }
-    let count = this.nodes.length - this.rankOfNode(f);
+    let count = sl.length - this.rankOfNode(f);
     const l = this.lastInLexRange(r);
-    if (l !== null) count -= this.nodes.length - 1 - this.rankOfNode(l);
+    if (l !== NIL) count -= sl.length - 1 - this.rankOfNode(l);
     return count;
   }
 
@@ -276,16 +323,17 @@ export class ZsetValue implements AggregateValue {
 
   /** Remove the members with a score in the range; returns how many. */
   removeScoreRange(r: ScoreRange): number {
-    return this.sl.deleteScoreRange(r, (n) => this.forget(n));
+    return this.sl.deleteScoreRange(r, (m) => this.forget(m));
   }
 
   /** Remove the members of a lex range; returns how many. */
   removeLexRange(r: LexRange): number {
-    if (!this.listpack) return this.sl.deleteLexRange(r, (n) => this.forget(n));
+    const sl = this.sl;
+    if (!this.listpack) return sl.deleteLexRange(r, (m) => this.forget(m));
     let n = 0;
-    for (let x = this.firstInLexRange(r); x !== null && lexLteMax(x.member, r); ) {
-      const next: SkipNode | null = x.next[0]!;
-      this.remove(x.member);
+    for (let x = this.firstInLexRange(r); x !== NIL && lexLteMax(sl.member(x), r); ) {
+      const next = sl.next(x);
+      this.remove(sl.member(x));
       n++;
       x = next;
     }
@@ -294,29 +342,30 @@ export class ZsetValue implements AggregateValue {
 
   /** Remove the members of 0-based ranks start..end (inclusive, within the set); returns how many. */
   removeRankRange(start: number, end: number): number {
-    return this.sl.deleteRankRange(start + 1, end + 1, (n) => this.forget(n));
+    return this.sl.deleteRankRange(start + 1, end + 1, (m) => this.forget(m));
   }
 
   /** Remove and return the member with the lowest (or, `max`, highest) score; null when empty. */
   pop(max: boolean): { member: string; score: number } | null {
-    const node = max ? this.sl.last() : this.sl.first();
-    if (node === null) return null;
-    const out = { member: node.member, score: node.score };
-    this.remove(node.member);
+    const h = max ? this.sl.last() : this.sl.first();
+    if (h === NIL) return null;
+    const out = { member: this.sl.member(h), score: this.sl.score(h) };
+    this.sl.delete(h);
+    this.forget(out.member);
     return out;
   }
 
   // ---- random access and SCAN ----------------------------------------------------
 
-  /** A uniformly random member's node; undefined when empty. */
-  random(): SkipNode | undefined {
-    const n = this.nodes.length;
-    return n === 0 ? undefined : this.nodes[Math.floor(Math.random() * n)];
+  /** A uniformly random member's node; NIL when empty. */
+  random(): number {
+    const n = this.sl.length;
+    return n === 0 ? NIL : this.sl.atSlot(Math.floor(Math.random() * n));
   }
 
   /** The node at dense slot `i` (0 <= i < size): for sampling. */
-  atSlot(i: number): SkipNode {
-    return this.nodes[i]!;
+  atSlot(i: number): number {
+    return this.sl.atSlot(i);
   }
 
   /**
@@ -324,9 +373,12 @@ export class ZsetValue implements AggregateValue {
    * next cursor, 0 when done.
    */
   scan(cursor: number, count: number, visit: (member: string, score: number) => void): number {
-    const nodes = this.nodes;
-    let i = cursor === 0 ? nodes.length - 1 : Math.min(cursor - 1, nodes.length - 1);
-    for (let n = 0; i >= 0 && n < count; i--, n++) visit(nodes[i]!.member, nodes[i]!.score);
+    const sl = this.sl;
+    let i = cursor === 0 ? sl.length - 1 : Math.min(cursor - 1, sl.length - 1);
+    for (let n = 0; i >= 0 && n < count; i--, n++) {
+      const h = sl.atSlot(i);
+      visit(sl.member(h), sl.score(h));
+    }
     return i < 0 ? 0 : i + 1;
   }
 
@@ -337,18 +389,21 @@ export class ZsetValue implements AggregateValue {
    * listpack when it fits the limits, as Redis converts it before storing.
    */
   shrinkEncodingIfFits(limits: ListpackLimits): void {
-    if (this.listpack || this.nodes.length > limits.entries) return;
-    for (const n of this.nodes) if (n.member.length > limits.value) return;
+    const n = this.sl.length;
+    if (this.listpack || n > limits.entries) return;
+    for (let i = 0; i < n; i++) if (this.sl.memberAtSlot(i).length > limits.value) return;
     this.listpack = true;
-    for (let x = this.sl.first(); x !== null; x = x.next[0]!) if (x.score === 0) x.score = 0;
+    this.sl.normalizeZeros();
   }
 
   /** A deep copy with the same encoding. */
   clone(): ZsetValue {
-    const c = new ZsetValue(false);
-    const all: ListpackLimits = { entries: Infinity, value: Infinity };
-    for (let x = this.sl.first(); x !== null; x = x.next[0]!) c.insert(x.member, x.score, all);
-    c.listpack = this.listpack;
+    const c = new ZsetValue(this.listpack);
+    const sl = this.sl.clone();
+    c.sl = sl;
+    // Filling a Map is about twice as fast as new Map(otherMap).
+    for (let i = 0; i < sl.length; i++) c.dict.set(sl.memberAtSlot(i), sl.atSlot(i));
+    c.bytes = this.bytes;
     return c;
   }
 }

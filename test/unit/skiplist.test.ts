@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Skiplist, type LexBound, type LexRange, type ScoreRange } from '../../src/zset/skiplist.js';
+import { NIL, Skiplist, type LexBound, type LexRange, type ScoreRange } from '../../src/zset/skiplist.js';
 import { ZsetValue, listpackScoreString, type ListpackLimits } from '../../src/zset/zset-value.js';
 import { keyDigest } from '../../src/keyspace/digest.js';
 
@@ -60,18 +60,21 @@ function checkInvariants(z: ZsetValue, m: Model): void {
   m.items.forEach((e, i) => {
     expect(z.rankOf(e.member)).toBe(i);
     expect(z.rankOf(e.member, true)).toBe(m.items.length - 1 - i);
-    expect(z.atRank(i)?.member).toBe(e.member);
+    expect(z.memberOf(z.atRank(i))).toBe(e.member);
+    expect(z.nodeOf(e.member)).toBe(z.atRank(i));
     expect(z.score(e.member)).toBe(e.score);
   });
-  expect(z.atRank(m.items.length)).toBeNull();
-  expect(z.atRank(-1)).toBeNull();
+  expect(z.atRank(m.items.length)).toBe(NIL);
+  expect(z.atRank(-1)).toBe(NIL);
+  expect(z.first()).toBe(m.items.length === 0 ? NIL : z.atRank(0));
+  expect(z.last()).toBe(m.items.length === 0 ? NIL : z.atRank(m.items.length - 1));
   // Backward links mirror the forward order.
   const back: string[] = [];
-  for (let x = z.last(); x !== null; x = x.prev) back.push(x.member);
+  for (let x = z.last(); x !== NIL; x = z.prev(x)) back.push(z.memberOf(x));
   expect(back).toEqual(m.items.map((e) => e.member).reverse());
   // The dense slots hold every member once.
   const slots = new Set<string>();
-  for (let i = 0; i < z.size; i++) slots.add(z.atSlot(i).member);
+  for (let i = 0; i < z.size; i++) slots.add(z.memberOf(z.atSlot(i)));
   expect(slots.size).toBe(z.size);
 }
 
@@ -144,6 +147,29 @@ describe('skiplist / ZsetValue against a sorted array', () => {
     );
   });
 
+  it('a clone has the same members in the same slots and lives on independently (records reused after removals)', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), fc.array(op, { maxLength: 30 }), (ops, more) => {
+        const z = new ZsetValue(false);
+        const m = new Model();
+        for (const o of ops) apply(z, m, o);
+        const c = z.clone();
+        const mc = new Model();
+        mc.items = [...m.items];
+        checkInvariants(c, mc);
+        for (let i = 0; i < z.size; i++) expect(c.memberOf(c.atSlot(i))).toBe(z.memberOf(z.atSlot(i)));
+        const before = contents(z);
+        for (const o of more) {
+          apply(c, mc, o);
+          checkInvariants(c, mc);
+        }
+        expect(contents(z)).toEqual(before);
+        checkInvariants(z, m);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('score ranges: first/last/count/visit match a filter of the model', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(member, score), { maxLength: 25 }), scoreRange, fc.boolean(), (adds, r, reverse) => {
@@ -154,8 +180,9 @@ describe('skiplist / ZsetValue against a sorted array', () => {
           m.set(mem, sc);
         }
         const want = m.items.filter((e) => inScore(e.score, r));
-        expect(z.firstInScoreRange(r)?.member ?? null).toBe(want[0]?.member ?? null);
-        expect(z.lastInScoreRange(r)?.member ?? null).toBe(want[want.length - 1]?.member ?? null);
+        const name = (h: number) => (h === NIL ? null : z.memberOf(h));
+        expect(name(z.firstInScoreRange(r))).toBe(want[0]?.member ?? null);
+        expect(name(z.lastInScoreRange(r))).toBe(want[want.length - 1]?.member ?? null);
         expect(z.countInScoreRange(r)).toBe(want.length);
         const seen: string[] = [];
         z.forEachInScoreRange(r, reverse, (mem) => {
@@ -183,8 +210,9 @@ describe('skiplist / ZsetValue against a sorted array', () => {
         for (const mem of members) z.set(mem, 0, limits);
         const sorted = [...members].sort();
         const want = sorted.filter((mem) => inLex(mem, r));
-        expect(z.firstInLexRange(r)?.member ?? null).toBe(want[0] ?? null);
-        expect(z.lastInLexRange(r)?.member ?? null).toBe(want[want.length - 1] ?? null);
+        const name = (h: number) => (h === NIL ? null : z.memberOf(h));
+        expect(name(z.firstInLexRange(r))).toBe(want[0] ?? null);
+        expect(name(z.lastInLexRange(r))).toBe(want[want.length - 1] ?? null);
         expect(z.countInLexRange(r)).toBe(want.length);
         expect(z.removeLexRange(r)).toBe(want.length);
         expect(contents(z).map((e) => e.member)).toEqual(sorted.filter((mem) => !inLex(mem, r)));
@@ -221,7 +249,7 @@ describe('skiplist / ZsetValue against a sorted array', () => {
           cursor = z.scan(cursor, count, (mem) => seen.add(mem));
           const victim = removals[step++];
           if (victim !== undefined && z.size > 0) {
-            const name = z.atSlot(victim % z.size).member;
+            const name = z.memberOf(z.atSlot(victim % z.size));
             z.remove(name);
             removed.add(name);
           }
@@ -311,22 +339,39 @@ describe('ZsetValue encoding details', () => {
 describe('a plain Skiplist', () => {
   it('rank/byRank/delete on distinct members', () => {
     const sl = new Skiplist();
-    for (let i = 0; i < 1000; i++) sl.insert(i % 7, `m${i}`);
-    expect(sl.length).toBe(1000);
+    for (let i = 0; i < 5000; i++) sl.insert(i % 7, `m${i}`);
+    expect(sl.length).toBe(5000);
+    // Some node got more levels than the head starts with (4): the head moved.
+    expect(sl.level).toBeGreaterThan(4);
     let prev: { score: number; member: string } | null = null;
     let rank = 0;
-    for (let x = sl.first(); x !== null; x = x.next[0]!) {
+    const m3 = new Set<number>();
+    for (let x = sl.first(); x !== NIL; x = sl.next(x)) {
       rank++;
-      if (prev !== null) expect(cmp(prev, x)).toBeLessThan(0);
-      expect(sl.rank(x.score, x.member)).toBe(rank);
+      const e = { score: sl.score(x), member: sl.member(x) };
+      if (prev !== null) expect(cmp(prev, e)).toBeLessThan(0);
+      expect(sl.rankOf(x)).toBe(rank);
       expect(sl.byRank(rank)).toBe(x);
-      prev = x;
+      if (e.member === 'm3') m3.add(x);
+      prev = e;
     }
-    expect(sl.delete(3, 'm3')).not.toBeNull();
-    expect(sl.delete(3, 'm3')).toBeNull();
-    expect(sl.delete(4, 'm3')).toBeNull();
-    expect(sl.rank(3, 'm3')).toBe(0);
-    expect(sl.length).toBe(999);
+    expect(sl.byRank(0)).toBe(NIL);
+    expect(sl.byRank(5001)).toBe(NIL);
+    sl.delete([...m3][0]!);
+    expect(sl.length).toBe(4999);
+    let found = false;
+    for (let x = sl.first(); x !== NIL; x = sl.next(x)) if (sl.member(x) === 'm3') found = true;
+    expect(found).toBe(false);
+    // The freed record is reused by the next node of the same level; everything stays consistent.
+    for (let i = 0; i < 200; i++) sl.delete(sl.byRank(1 + ((i * 37) % sl.length)));
+    for (let i = 0; i < 200; i++) sl.insert(i % 5, `n${i}`);
+    expect(sl.length).toBe(4999);
+    let r = 0;
+    for (let x = sl.first(); x !== NIL; x = sl.next(x)) {
+      expect(sl.rankOf(x)).toBe(++r);
+      if (sl.next(x) !== NIL) expect(sl.prev(sl.next(x))).toBe(x);
+    }
+    expect(r).toBe(4999);
   });
 });
 
@@ -346,12 +391,12 @@ describe('performance on 1,000,000 members (O(log n), not O(n))', () => {
       insertTimes.push(performance.now() - t);
       t = performance.now();
       const out: string[] = [];
-      for (let x = z.atRank(0); x !== null && out.length < 11; x = x.next[0]!) out.push(x.member);
+      for (let x = z.atRank(0); x !== NIL && out.length < 11; x = z.next(x)) out.push(z.memberOf(x));
       rangeTimes.push(performance.now() - t);
       expect(out.length).toBe(11);
       t = performance.now();
       const mid = z.atRank(500_000 + k);
-      expect(z.rankOf(mid!.member)).toBe(500_000 + k);
+      expect(z.rankOf(z.memberOf(mid))).toBe(500_000 + k);
       rankTimes.push(performance.now() - t);
     }
     const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
