@@ -83,7 +83,12 @@ function serveMove(s: Session, src: string, dst: string, from: ListEnd, to: List
   return true;
 }
 
-function blmoveGeneric(s: Session, src: string, dst: string, from: ListEnd, to: ListEnd, timeoutText: string, rewrite: string[]): void {
+/**
+ * `rewrite` is what an immediate move propagates (the client's own words);
+ * `servedRewrite` what a served blocked one does (Redis 7.0 writes its own
+ * lowercase left/right there).
+ */
+function blmoveGeneric(s: Session, src: string, dst: string, from: ListEnd, to: ListEnd, timeoutText: string, rewrite: string[], servedRewrite: string[]): void {
   serveOrBlock(s, {
     timeout: timeoutText,
     keys: [src],
@@ -94,7 +99,7 @@ function blmoveGeneric(s: Session, src: string, dst: string, from: ListEnd, to: 
       s.rewriteAs(rewrite);
       return true;
     },
-    serve: (bs) => serveMove(bs, src, dst, from, to, rewrite),
+    serve: (bs) => serveMove(bs, src, dst, from, to, servedRewrite),
     onTimeout: timedOut,
     noWaitReply: (ns) => ns.reply.nullBulk(),
     cannotBlock,
@@ -105,12 +110,13 @@ function blmoveGeneric(s: Session, src: string, dst: string, from: ListEnd, to: 
 function blmove(s: Session, argv: string[]): void {
   const from = endArg(argv[3]!);
   const to = endArg(argv[4]!);
-  blmoveGeneric(s, argv[1]!, argv[2]!, from, to, argv[5]!, ['LMOVE', argv[1]!, argv[2]!, argv[3]!, argv[4]!]);
+  blmoveGeneric(s, argv[1]!, argv[2]!, from, to, argv[5]!, ['LMOVE', argv[1]!, argv[2]!, argv[3]!, argv[4]!], ['LMOVE', argv[1]!, argv[2]!, from, to]);
 }
 
 /** BRPOPLPUSH source destination timeout */
 function brpoplpush(s: Session, argv: string[]): void {
-  blmoveGeneric(s, argv[1]!, argv[2]!, 'right', 'left', argv[3]!, ['RPOPLPUSH', argv[1]!, argv[2]!]);
+  const rewrite = ['RPOPLPUSH', argv[1]!, argv[2]!];
+  blmoveGeneric(s, argv[1]!, argv[2]!, 'right', 'left', argv[3]!, rewrite, rewrite);
 }
 
 // ---------------------------------------------------------------------------

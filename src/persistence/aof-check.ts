@@ -6,28 +6,26 @@
  * parsed to the last complete, well-formed command; anything after it (a
  * truncated or damaged tail, an unfinished MULTI) makes the file invalid.
  * `--fix` truncates the invalid tail of the last file after confirmation.
+ * `--truncate-to-timestamp <ts>` cuts the last file before its first
+ * `#TS:<unix seconds>` annotation later than ts (written by the server with
+ * aof-timestamp-enabled yes): a point-in-time recovery, as redis-check-aof
+ * 7.0 does it (no confirmation; refused when that annotation is in a file
+ * that is not the last one, or when nothing would be left of the file).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AofReader, AofFormatError } from './aof-reader.js';
+import { scanAofCommands } from './aof-check-scan.js';
 import { ManifestError, parseManifest } from './aof-manifest.js';
 import { RdbDecoder, RdbError } from './rdb-decoder.js';
 import { checkRdbFile } from './rdb-check.js';
 
 export interface AofCheckOptions {
   fix: boolean;
+  /** --truncate-to-timestamp (unix seconds); 0 = not given. */
+  truncateToTimestamp?: number;
   /** Asked before truncating a file (redis-check-aof asks "Continue? [y/N]"). */
   confirm: (question: string) => Promise<boolean>;
   out: (line: string) => void;
-}
-
-interface Analysis {
-  size: number;
-  okUpTo: number;
-  /** What is wrong after okUpTo, when something is. */
-  problem: string | null;
-  /** The whole file is empty. */
-  empty: boolean;
 }
 
 const CHUNK = 1 << 20;
@@ -60,88 +58,11 @@ function rdbEnd(file: string): number {
   }
 }
 
-/** Parse the commands of `file` from `start`: how far it is sound. */
-function analyzeCommands(file: string, start: number): Analysis {
-  const size = fs.statSync(file).size;
-  const reader = new AofReader(start);
-  const fd = fs.openSync(file, 'r');
-  let problem: string | null = null;
-  let multiAt = -1;
-  let okUpTo = start;
-  try {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    let pos = start;
-    let eof = false;
-    for (;;) {
-      let argv: string[] | null;
-      try {
-        argv = reader.next();
-      } catch (e) {
-        if (!(e instanceof AofFormatError)) throw e;
-        problem = `Bad file format at byte offset ${e.offset} (in the command starting at byte offset ${e.commandOffset})`;
-        break;
-      }
-      if (argv === null) {
-        if (eof) break;
-        const n = fs.readSync(fd, buf, 0, CHUNK, pos);
-        if (n === 0) eof = true;
-        else {
-          pos += n;
-          reader.feed(Buffer.from(buf.subarray(0, n)));
-        }
-        continue;
-      }
-      const name = argv[0]!.toLowerCase();
-      if (name === 'multi') {
-        if (multiAt >= 0) {
-          problem = `Unexpected MULTI at byte offset ${okUpTo}`;
-          break;
-        }
-        multiAt = okUpTo;
-      } else if (name === 'exec') {
-        if (multiAt < 0) {
-          problem = `Unexpected EXEC at byte offset ${okUpTo}`;
-          break;
-        }
-        multiAt = -1;
-      }
-      okUpTo = reader.validUpTo;
-    }
-    if (problem === null && reader.truncated) problem = `Unexpected end of file at byte offset ${size} (truncated command starting at byte offset ${reader.validUpTo})`;
-    if (multiAt >= 0) {
-      // A transaction without its EXEC is cut before its MULTI.
-      problem ??= `Reached EOF before reading EXEC for MULTI at byte offset ${multiAt}`;
-      okUpTo = multiAt;
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return { size, okUpTo, problem, empty: size === 0 };
-}
-
-/** Line number of `offset`, counting lines of the command part (from `from`). */
-function lineOf(file: string, from: number, offset: number): number {
-  const fd = fs.openSync(file, 'r');
-  try {
-    let lines = 1;
-    const buf = Buffer.allocUnsafe(CHUNK);
-    for (let pos = from; pos < offset; ) {
-      const n = fs.readSync(fd, buf, 0, Math.min(CHUNK, offset - pos), pos);
-      if (n === 0) break;
-      for (let i = 0; i < n; i++) if (buf[i] === 10) lines++;
-      pos += n;
-    }
-    return lines;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /**
  * Check one file (RDB preamble + commands, or commands). Returns true when
  * valid (or fixed). `label` prefixes the verdict ("BASE AOF", "INCR AOF", "AOF").
  */
-async function checkFile(file: string, shown: string, label: string, canFix: boolean, o: AofCheckOptions): Promise<boolean> {
+async function checkFile(file: string, shown: string, label: string, canFix: boolean, o: AofCheckOptions, lines: { n: number }): Promise<boolean> {
   let start = 0;
   const head = Buffer.alloc(5);
   const fd = fs.openSync(file, 'r');
@@ -163,14 +84,21 @@ async function checkFile(file: string, shown: string, label: string, canFix: boo
     }
     o.out('RDB preamble is OK, proceeding with AOF tail...');
   }
-  const a = analyzeCommands(file, start);
-  if (a.empty) {
+  const ts = o.truncateToTimestamp ?? 0;
+  const a = scanAofCommands(file, start, lines, ts, shown);
+  if (a.size === 0) {
     o.out(`${label} ${shown} is empty`);
+    return true;
+  }
+  if (a.tsAt !== null) return truncateToTimestamp(file, shown, a.tsAt, ts, canFix, o);
+  if (ts !== 0 && a.problem === null && a.okUpTo === a.size) {
+    o.out(`Truncate nothing in AOF ${shown} to timestamp ${ts}`);
+    o.out(`${label} ${shown} is valid`);
     return true;
   }
   if (a.problem !== null) o.out(a.problem);
   const diff = a.size - a.okUpTo;
-  o.out(`AOF analyzed: filename=${shown}, size=${a.size}, ok_up_to=${a.okUpTo}, ok_up_to_line=${lineOf(file, start, a.okUpTo)}, diff=${diff}`);
+  o.out(`AOF analyzed: filename=${shown}, size=${a.size}, ok_up_to=${a.okUpTo}, ok_up_to_line=${lines.n}, diff=${diff}`);
   if (diff === 0) {
     o.out(`${label} ${shown} is valid`);
     return true;
@@ -198,6 +126,43 @@ async function checkFile(file: string, shown: string, label: string, canFix: boo
   return true;
 }
 
+/** --truncate-to-timestamp found a later annotation at `at` in `file`: cut the file there. */
+function truncateToTimestamp(file: string, shown: string, at: number, ts: number, last: boolean, o: AofCheckOptions): boolean {
+  if (at === 0) {
+    o.out(`AOF ${file} has nothing before timestamp ${ts}, aborting...`);
+    return false;
+  }
+  if (!last) {
+    o.out(`Failed to truncate AOF ${file} to timestamp ${ts} to offset ${at} because it is not the last file.`);
+    o.out(
+      'If you insist, please delete all files after this file according to the manifest file and delete the corresponding records in manifest file manually. Then re-run redis-check-aof.',
+    );
+    return false;
+  }
+  try {
+    fs.truncateSync(file, at);
+  } catch (e) {
+    o.out(`Failed to truncate AOF ${file} to timestamp ${ts}: ${(e as Error).message}`);
+    return false;
+  }
+  o.out(`Successfully truncated AOF ${shown} to timestamp ${ts}`);
+  return true;
+}
+
+/**
+ * The --truncate-to-timestamp argument as redis-check-aof reads it (strtol:
+ * optional blanks and sign, decimal digits, nothing after, within 64 bits);
+ * null when invalid ("Invalid timestamp, aborting...").
+ */
+export function parseTimestampArg(s: string): number | null {
+  if (s === '') return 0;
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+)$/.exec(s);
+  if (m === null) return null;
+  const v = BigInt(m[1]!);
+  if (v > 9223372036854775807n || v < -9223372036854775808n) return null;
+  return Number(v);
+}
+
 /** Run the check; returns the process exit code (0 = valid or fixed). */
 export async function checkAof(target: string, o: AofCheckOptions): Promise<number> {
   if (!fs.existsSync(target)) {
@@ -206,7 +171,7 @@ export async function checkAof(target: string, o: AofCheckOptions): Promise<numb
   }
   if (!target.endsWith('.manifest')) {
     o.out('Start checking Old-Style AOF');
-    return (await checkFile(target, target, 'AOF', true, o)) ? 0 : 1;
+    return (await checkFile(target, target, 'AOF', true, o, { n: 1 })) ? 0 : 1;
   }
   o.out('Start checking Multi Part AOF');
   const dir = path.dirname(target);
@@ -219,6 +184,8 @@ export async function checkAof(target: string, o: AofCheckOptions): Promise<numb
     return 1;
   }
   const order = m.loadOrder();
+  // Lines are counted over every file of the run, as redis-check-aof does.
+  const lines = { n: 1 };
   const lastName = order[order.length - 1]?.name;
   for (const f of order) {
     if (!fs.existsSync(path.join(dir, f.name))) {
@@ -233,12 +200,12 @@ export async function checkAof(target: string, o: AofCheckOptions): Promise<numb
     const isRdb = fs.readSync(fd, head, 0, 5, 0) === 5 && head.toString('latin1') === 'REDIS';
     fs.closeSync(fd);
     o.out(`Start to check BASE AOF (${isRdb ? 'RDB' : 'RESP'} format).`);
-    if (!(await checkFile(p, m.base.name, 'BASE AOF', m.base.name === lastName, o))) return 1;
+    if (!(await checkFile(p, m.base.name, 'BASE AOF', m.base.name === lastName, o, lines))) return 1;
   }
   if (m.incrs.length > 0) {
     o.out('Start to check INCR files.');
     for (const f of m.incrs) {
-      if (!(await checkFile(path.join(dir, f.name), f.name, 'INCR AOF', f.name === lastName, o))) return 1;
+      if (!(await checkFile(path.join(dir, f.name), f.name, 'INCR AOF', f.name === lastName, o, lines))) return 1;
     }
   }
   o.out('All AOF files and manifest are valid');

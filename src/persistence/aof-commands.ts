@@ -4,10 +4,12 @@
  * rewriteAppendOnlyFile does: SET for strings, RPUSH / SADD / ZADD / HMSET
  * in batches of 64 items, then PEXPIREAT when the key has a TTL (and
  * HPEXPIREAT for hash fields with one), and streams with XADD, XSETID,
- * XGROUP and XCLAIM.
+ * XGROUP and XCLAIM. A big value is written a few commands (or a MB of a
+ * string) per piece (`entryPieces`, see snapshot.ts), with the same bytes.
  */
 import type { SnapshotFormat } from './snapshot.js';
 import { encodeCommand } from './aof-reader.js';
+import { latin1Slice } from '../protocol/bytes.js';
 import { MutableString, type AggregateKind, type AggregateValue, type Value } from '../keyspace/values.js';
 import { ListValue } from '../list/list-value.js';
 import { SetValue } from '../set/set-value.js';
@@ -16,9 +18,13 @@ import { HashValue } from '../hash/hash-value.js';
 import { formatDouble17g } from '../numbers/format.js';
 import { formatId } from '../stream/stream-id.js';
 import { streamData, streamEntries } from './stream-rdb-adapter.js';
+import { valueWeight } from './rdb-slices.js';
 
 /** Redis's AOF_REWRITE_ITEMS_PER_CMD. */
 export const ITEMS_PER_CMD = 64;
+/** Commands of a big value written per piece, and bytes of a big string per piece. */
+const PIECE_COMMANDS = 16;
+const STRING_PIECE = 1 << 20;
 
 export type AofRewriter = (key: string, value: AggregateValue, emit: (argv: string[]) => void) => void;
 
@@ -138,6 +144,52 @@ export class AofCommandFormat implements SnapshotFormat {
 
   entryBytes(_db: number, key: string, value: Value, expireAt: number): Buffer[] {
     return [Buffer.from(this.encode(key, value, expireAt), 'latin1')];
+  }
+
+  /** A big value (rdb-slices.ts thresholds) as commands written a batch at a time. */
+  entryPieces(_db: number, key: string, value: Value, expireAt: number): Iterator<void, void, void> | null {
+    if (valueWeight(value) === 0) return null;
+    if (typeof value === 'string' || value instanceof MutableString) return this.bigSet(key, value, expireAt);
+    if (value instanceof ListValue || value instanceof SetValue || value instanceof ZsetValue || (value instanceof HashValue && value.volatileCount === 0)) {
+      return this.bigAggregate(key, value, expireAt);
+    }
+    return null;
+  }
+
+  /** SET key <value> with the value's bytes appended a MB at a time (the same bytes as encodeCommand). */
+  private *bigSet(key: string, value: string | MutableString, expireAt: number): Generator<void, void, void> {
+    const n = typeof value === 'string' ? value.length : value.len;
+    this.append(`*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$${n}\r\n`);
+    for (let off = 0; off < n; off += STRING_PIECE) {
+      const end = Math.min(n, off + STRING_PIECE);
+      this.append(typeof value === 'string' ? value.slice(off, end) : latin1Slice(value.bytes(), off, end));
+      yield;
+    }
+    this.append('\r\n');
+    if (expireAt !== 0) this.append(encodeCommand(['PEXPIREAT', key, String(expireAt)]));
+  }
+
+  /** RPUSH / SADD / ZADD / HMSET batches as valueCommands writes them, PIECE_COMMANDS per piece. */
+  private *bigAggregate(key: string, value: ListValue | SetValue | ZsetValue | HashValue, expireAt: number): Generator<void, void, void> {
+    const n = value.size;
+    const cmd = value instanceof ListValue ? 'RPUSH' : value instanceof SetValue ? 'SADD' : value instanceof ZsetValue ? 'ZADD' : 'HMSET';
+    const members = value instanceof SetValue ? value.members() : null;
+    const zitems: string[] = [];
+    for (let start = 0, batches = 0; start < n; start += ITEMS_PER_CMD) {
+      const end = Math.min(n, start + ITEMS_PER_CMD);
+      const argv: string[] = [cmd, key];
+      if (value instanceof ListValue) for (let i = start; i < end; i++) argv.push(value.at(i));
+      else if (members !== null) for (let i = start; i < end; i++) argv.push(members[i]!);
+      else if (value instanceof HashValue) for (let i = start; i < end; i++) argv.push(value.fieldAt(i), value.valueAt(i));
+      else {
+        zitems.length = 0;
+        (value as ZsetValue).forEachFromRank(start, false, end - start, (m, sc) => zitems.push(formatDouble17g(sc), m));
+        for (const x of zitems) argv.push(x);
+      }
+      this.append(encodeCommand(argv));
+      if (++batches % PIECE_COMMANDS === 0) yield;
+    }
+    if (expireAt !== 0) this.append(encodeCommand(['PEXPIREAT', key, String(expireAt)]));
   }
 
   take(): Buffer[] {

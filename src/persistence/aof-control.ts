@@ -58,6 +58,9 @@ export class AofControl {
     const cfg = p.engine.config;
     cfg.onChange('appendonly', (v) => (v ? this.enable() : this.disable()));
     cfg.onChange('appendfsync', (v) => this.writer?.setPolicy(v as FsyncPolicy));
+    cfg.onChange('aof-timestamp-enabled', (v) => {
+      if (this.writer !== null) this.writer.timestamps = v as boolean;
+    });
   }
 
   private get e() {
@@ -94,6 +97,7 @@ export class AofControl {
   private attach(target: AofTarget): void {
     const w = new AofWriter(this.e, target, this.policy);
     w.onStatus = () => this.p.updateGate();
+    w.timestamps = this.e.config.bool('aof-timestamp-enabled');
     this.writer = w;
     this.e.propagators.push(w.propagator);
   }
@@ -243,7 +247,9 @@ export class AofControl {
     const file = path.join(this.dir, name);
     const tmp = path.join(this.dir, tmpName);
     if (rdb) return rdbSnapshotFile(this.e, file, tmp, true);
-    return new SnapshotFile(new Snapshot(this.e, new AofCommandFormat()), { file, tmp, kind: 'aof', header: [], checksum: false });
+    // A command base starts with a timestamp annotation when they are enabled (as Redis's rewrite).
+    const header = this.e.config.bool('aof-timestamp-enabled') ? [Buffer.from(`#TS:${Math.floor(Date.now() / 1000)}\r\n`, 'latin1')] : [];
+    return new SnapshotFile(new Snapshot(this.e, new AofCommandFormat()), { file, tmp, kind: 'aof', header, checksum: false });
   }
 
   /** BGREWRITEAOF and friends. Returns an error text, or null when started. */

@@ -17,6 +17,9 @@
  *    time, shared by every client (group commit), run off the event loop;
  *  - everysec: an fsync off the loop once a second when there were writes;
  *  - no: never (the kernel decides).
+ * With aof-timestamp-enabled, a `#TS:<unix seconds>` annotation precedes the
+ * first command of each new second (never inside MULTI/EXEC), for
+ * `check-aof --truncate-to-timestamp`.
  */
 import fs from 'node:fs';
 import type { Engine } from '../server/engine.js';
@@ -72,6 +75,10 @@ export class AofWriter {
   lastWriteError = '';
   delayedFsync = 0;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** aof-timestamp-enabled: `#TS:` annotations; the second of the last one; inside MULTI/EXEC. */
+  timestamps = false;
+  private lastTs = 0;
+  private inMulti = false;
   /** Called when the write status changes (MISCONF gate). */
   onStatus: (() => void) | null = null;
   readonly propagator = (db: number, argv: string[]): void => this.feed(db, argv);
@@ -112,9 +119,9 @@ export class AofWriter {
 
   /** Append one command (the propagator). */
   feed(db: number, argv: string[]): void {
-    let s = '';
+    let s = this.timestamps ? this.annotation(argv[0]!) : '';
     if (db !== this.selectedDb) {
-      s = encodeCommand(['SELECT', String(db)]);
+      s += encodeCommand(['SELECT', String(db)]);
       this.selectedDb = db;
     }
     s += encodeCommand(argv);
@@ -124,6 +131,21 @@ export class AofWriter {
       this.scheduled = true;
       setImmediate(this.flushCb);
     }
+  }
+
+  /** The `#TS:` line due before a command named `name`, or ''. */
+  private annotation(name: string): string {
+    let s = '';
+    if (!this.inMulti) {
+      const t = Math.floor(Date.now() / 1000);
+      if (t > this.lastTs) {
+        this.lastTs = t;
+        s = `#TS:${t}\r\n`;
+      }
+    }
+    if (name === 'MULTI') this.inMulti = true;
+    else if (name === 'EXEC') this.inMulti = false;
+    return s;
   }
 
   /** Append raw bytes (already RESP) — used to copy a command stream. */

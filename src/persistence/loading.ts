@@ -267,6 +267,7 @@ class AofReplayer {
   constructor(private readonly engine: Engine) {
     this.session = new Session(engine, new NullReply(), null);
     this.session.name = 'aof-loader';
+    this.session.obeyClient = true;
   }
 
   /** Run one command; throws LoadError for an unknown command. */

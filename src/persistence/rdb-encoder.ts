@@ -27,7 +27,9 @@ import { ZsetValue, listpackScoreString } from '../zset/zset-value.js';
 import { HashValue } from '../hash/hash-value.js';
 import { Crc64 } from './crc64.js';
 import { ListpackBuilder, buildIntset } from './rdb-listpack.js';
-import { QUICKLIST_NODE_PACKED, QUICKLIST_NODE_PLAIN, RDB_VERSION, RdbOpcode, RdbType, RdbWriter } from './rdb-format.js';
+import { RDB_VERSION, RdbOpcode, RdbType, RdbWriter } from './rdb-format.js';
+import { QuicklistNodes, writeQuicklistNode } from './rdb-quicklist.js';
+import { slicedBody, valueWeight, type BodyPieces } from './rdb-slices.js';
 import { DEFAULT_STREAM_NODE_LIMITS, streamRdbType, writeStream, type StreamNodeLimits } from './rdb-stream.js';
 
 export interface ValueEncodeOptions {
@@ -61,28 +63,6 @@ function bodyOptions(o: ValueEncodeOptions): BodyOptions {
     listFill: o.listMaxListpackSize ?? -2,
     stream: { maxBytes: o.streamNodeMaxBytes ?? DEFAULT_STREAM_NODE_LIMITS.maxBytes, maxEntries: o.streamNodeMaxEntries ?? DEFAULT_STREAM_NODE_LIMITS.maxEntries },
   };
-}
-
-/** Quicklist node size limits for negative list-max-listpack-size values -1..-5. */
-const QL_SIZE_LIMITS = [4096, 8192, 16384, 32768, 65536];
-/** A node never grows past this for a positive (count) fill. */
-const QL_SAFETY_LIMIT = 8192;
-/** Elements at least this big get a node of their own (PLAIN). */
-const QL_PACKED_THRESHOLD = 1 << 30;
-
-/** What a quicklist assumes one more element adds to a node beyond its own bytes. */
-const QL_ESTIMATE_OVERHEAD = 8;
-
-/**
- * Would a quicklist node of `nodeBytes` bytes holding `count` elements take
- * one more element of `sz` bytes? A negative fill limits the node's bytes
- * (-1..-5: 4..64 KiB), a positive one its element count (within 8 KiB).
- */
-function nodeAllows(nodeBytes: number, count: number, sz: number, fill: number): boolean {
-  const newSz = nodeBytes + sz + QL_ESTIMATE_OVERHEAD;
-  if (fill < 0) return newSz <= QL_SIZE_LIMITS[Math.min(-fill, QL_SIZE_LIMITS.length) - 1]!;
-  if (newSz > QL_SAFETY_LIMIT) return false;
-  return count + 1 <= (fill === 0 ? 1 : fill);
 }
 
 /** The RDB type byte a value is written with. */
@@ -127,10 +107,10 @@ export function writeValueBody(w: RdbWriter, v: Value, type: number, opts: BodyO
       const z = v as ZsetValue;
       w.len(z.size);
       // Highest to lowest: the loader then always inserts at the head.
-      for (let x = z.last(); x !== null; x = x.prev) {
-        w.string(x.member);
-        w.double(x.score);
-      }
+      z.forEachReverse((member, score) => {
+        w.string(member);
+        w.double(score);
+      });
       return;
     }
     case RdbType.HASH_LISTPACK: {
@@ -182,35 +162,11 @@ export function writeValueBody(w: RdbWriter, v: Value, type: number, opts: BodyO
 }
 
 function writeQuicklist(w: RdbWriter, l: ListValue, fill: number): void {
-  // Split into nodes first: the node count comes before the nodes.
-  const nodes: { plain: string | null; lp: Buffer | null }[] = [];
-  let lb: ListpackBuilder | null = null;
-  for (let i = 0; i < l.size; i++) {
-    const e = l.at(i);
-    if (e.length >= QL_PACKED_THRESHOLD) {
-      if (lb !== null) nodes.push({ plain: null, lp: lb.finish() });
-      lb = null;
-      nodes.push({ plain: e, lp: null });
-      continue;
-    }
-    if (lb !== null && !nodeAllows(lb.bytes, lb.count, e.length, fill)) {
-      nodes.push({ plain: null, lp: lb.finish() });
-      lb = null;
-    }
-    lb ??= new ListpackBuilder(256);
-    lb.append(e);
-  }
-  if (lb !== null) nodes.push({ plain: null, lp: lb.finish() });
+  const q = new QuicklistNodes(fill);
+  for (let i = 0; i < l.size; i++) q.add(l.at(i));
+  const nodes = q.finish();
   w.len(nodes.length);
-  for (const n of nodes) {
-    if (n.plain !== null) {
-      w.len(QUICKLIST_NODE_PLAIN);
-      w.string(n.plain);
-    } else {
-      w.len(QUICKLIST_NODE_PACKED);
-      w.blob(n.lp!);
-    }
-  }
+  for (const n of nodes) writeQuicklistNode(w, n);
 }
 
 // ---- DUMP payloads -----------------------------------------------------------------
@@ -308,6 +264,27 @@ export class RdbEncoder {
    * the type, the key and the value.
    */
   entry(key: string, value: Value, expireAtMs: number, meta?: { lruIdleSec?: number; lfuFreq?: number }): void {
+    const type = rdbTypeOf(value);
+    this.keyHeader(key, type, expireAtMs, meta);
+    writeValueBody(this.w, value, type, this.body);
+  }
+
+  /**
+   * entry() for a value big enough to be encoded in pieces (rdb-slices.ts):
+   * writes the key's opcodes, type and name now and returns the generator
+   * that writes the value, a piece per next(); null (nothing written) when
+   * the value is to be encoded at once with entry().
+   */
+  entryPieces(key: string, value: Value, expireAtMs: number, meta?: { lruIdleSec?: number; lfuFreq?: number }): BodyPieces | null {
+    if (valueWeight(value) === 0) return null;
+    const type = rdbTypeOf(value);
+    const body = slicedBody(this.w, value, type, this.body.listFill);
+    if (body === null) return null;
+    this.keyHeader(key, type, expireAtMs, meta);
+    return body;
+  }
+
+  private keyHeader(key: string, type: number, expireAtMs: number, meta?: { lruIdleSec?: number; lfuFreq?: number }): void {
     const w = this.w;
     if (expireAtMs !== 0) {
       w.byte(RdbOpcode.EXPIRETIME_MS);
@@ -323,10 +300,8 @@ export class RdbEncoder {
         w.byte(meta.lfuFreq & 0xff);
       }
     }
-    const type = rdbTypeOf(value);
     w.byte(type);
     w.string(key);
-    writeValueBody(w, value, type, this.body);
   }
 
   /** A function library (RDB_OPCODE_FUNCTION2 + its code), passed through from a loaded file. */

@@ -207,6 +207,12 @@ export class ListpackBuilder {
   }
 
   /** The finished listpack (the builder must not be used afterwards). */
+  /** Empty it, to fill it again (the buffer is kept). */
+  reset(): void {
+    this.pos = 6;
+    this.count = 0;
+  }
+
   finish(): Buffer {
     const b = this.buf;
     b.writeUInt32LE(this.pos + 1, 0);

@@ -18,6 +18,7 @@ import { isLfuPolicy, lfuDecayedCounter } from '../keyspace/object-encoding.js';
 import { usedMemory } from '../server/info.js';
 import { Snapshot, type SnapshotFormat } from './snapshot.js';
 import { RdbEncoder } from './rdb-encoder.js';
+import type { BodyPieces } from './rdb-slices.js';
 import { Crc64 } from './crc64.js';
 import { fsyncDir } from './aof-manifest.js';
 
@@ -88,6 +89,10 @@ export class RdbFormat implements SnapshotFormat {
   entryBytes(_db: number, key: string, value: Value, expireAt: number, meta: number): Buffer[] {
     this.side.entry(key, value, expireAt, this.policy === 'none' ? undefined : this.meta(meta));
     return this.side.take();
+  }
+
+  entryPieces(_db: number, key: string, value: Value, expireAt: number, meta: number): BodyPieces | null {
+    return this.enc.entryPieces(key, value, expireAt, this.policy === 'none' ? undefined : this.meta(meta));
   }
 }
 

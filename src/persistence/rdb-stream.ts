@@ -55,6 +55,8 @@ export interface StreamGroupData {
   lastId: StreamID;
   /** -1 when unknown (Redis's SCG_INVALID_ENTRIES_READ). */
   entriesRead: I64;
+  /** Not stored (a v1 stream, before RDB 10): estimated from the stream when it is built. */
+  estimateEntriesRead?: boolean;
   pel: StreamNackData[];
   consumers: StreamConsumerData[];
 }
@@ -332,7 +334,7 @@ export function readStreamData(r: RdbReader, type: number): { entries: StreamEnt
       }
       consumers.push({ name: cname, seenTime, activeTime, pel: ids });
     }
-    groups.push({ name, lastId: gLast, entriesRead, pel, consumers });
+    groups.push({ name, lastId: gLast, entriesRead, pel, consumers, ...(type === RdbType.STREAM_LISTPACKS ? { estimateEntriesRead: true } : {}) });
   }
   return { entries, data: { length, lastId, firstId, maxDeletedId, entriesAdded, groups } };
 }

@@ -31,6 +31,12 @@
  * preamble; commands for AOF bases without one). Sections are written in
  * database order; pre-images of a database whose section has not started
  * wait in that database's pending list, so the file stays canonical.
+ *
+ * A big value (millions of elements, or a string of MBs: see rdb-slices.ts)
+ * is written in pieces across slices, so that one key never blocks the loop
+ * for long. Meanwhile it stays point-in-time: a write about to change that
+ * key first finishes its serialization (synchronously, once), and pre-images
+ * of other keys taken meanwhile are encoded apart and follow it.
  */
 import type { Engine } from '../server/engine.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
@@ -48,6 +54,12 @@ export interface SnapshotFormat {
   entry(db: number, key: string, value: Value, expireAt: number, meta: number): void;
   /** One key, encoded apart from the output. */
   entryBytes(db: number, key: string, value: Value, expireAt: number, meta: number): Buffer[];
+  /**
+   * For a big value: write the key's header now and return the generator
+   * writing its value a piece per next() (into the same output as entry());
+   * null when the value is written at once by entry().
+   */
+  entryPieces?(db: number, key: string, value: Value, expireAt: number, meta: number): Iterator<void, void, void> | null;
   /** Drain the output produced so far. */
   take(): Buffer[];
   /** Bytes produced by dbHeader/entry so far (taken or not). */
@@ -95,6 +107,9 @@ export class Snapshot {
   private formatTaken = 0;
   private readonly unhook: (() => void)[] = [];
   private closed = false;
+  /** The big key being written in pieces, and pre-images encoded apart that must follow it. */
+  private partial: { st: DbState; key: string; pieces: Iterator<void, void, void> } | null = null;
+  private afterPartial: Buffer[] = [];
 
   constructor(
     private readonly engine: Engine,
@@ -138,6 +153,11 @@ export class Snapshot {
     return this.current >= this.states.length;
   }
 
+  /** The big key being written in pieces right now, null when none. */
+  get keyInPieces(): string | null {
+    return this.partial === null ? null : this.partial.key;
+  }
+
   /** Bytes produced and not yet taken. */
   get buffered(): number {
     return this.outBytes + this.format.bytes - this.formatTaken;
@@ -165,6 +185,8 @@ export class Snapshot {
    * (the hooks are then removed).
    */
   step(deadline: number, maxKeys = Infinity, maxBytes = Infinity): boolean {
+    if (this.partial !== null && !this.continuePartial(deadline, maxBytes)) return false;
+    const pieces = this.format.entryPieces;
     let n = 0;
     while (this.current < this.states.length) {
       const st = this.states[this.current]!;
@@ -190,6 +212,14 @@ export class Snapshot {
           meta = src.meta[slot]!;
         }
         if (st.skip.size > 0 && st.skip.delete(key)) continue;
+        if (pieces !== undefined) {
+          const it = pieces.call(this.format, st.index, key, value, exp, meta);
+          if (it !== null) {
+            this.partial = { st, key, pieces: it };
+            if (!this.continuePartial(deadline, maxBytes)) return false;
+            continue;
+          }
+        }
         this.format.entry(st.index, key, value, exp, meta);
         this.keysDone++;
       }
@@ -200,10 +230,40 @@ export class Snapshot {
     return true;
   }
 
+  /** Write pieces of the big key until it is complete (true), the deadline, or `maxBytes` buffered. */
+  private continuePartial(deadline: number, maxBytes: number): boolean {
+    const it = this.partial!.pieces;
+    for (;;) {
+      if (it.next().done === true) break;
+      if (this.buffered >= maxBytes || performance.now() >= deadline) return false;
+    }
+    this.endPartial();
+    return true;
+  }
+
+  /** The big key is about to change: write the rest of it now. */
+  private finishPartial(): void {
+    const it = this.partial!.pieces;
+    while (it.next().done !== true);
+    this.endPartial();
+  }
+
+  private endPartial(): void {
+    this.partial = null;
+    this.keysDone++;
+    if (this.afterPartial.length > 0) {
+      this.flushFormat();
+      this.emit(this.afterPartial);
+      this.afterPartial = [];
+    }
+  }
+
   /** Stop listening to the keyspace (when done or aborted). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.partial = null;
+    this.afterPartial = [];
     for (const u of this.unhook) u();
     for (const st of this.states) {
       st.frozen = null;
@@ -238,12 +298,21 @@ export class Snapshot {
 
   /** Copy-on-write: serialize the pre-image of an image key about to change. */
   private beforeWrite(db: Keyspace, key: string, slot: number): void {
+    const p = this.partial;
+    if (p !== null && p.key === key && this.byDb.get(db) === p.st) return this.finishPartial();
     const st = this.live(db);
     if (st === null || slot > st.cursor || st.skip.has(key)) return;
     st.skip.add(key);
     this.cowKeys++;
     this.keysDone++;
-    if (st.started) {
+    if (st.started && p !== null) {
+      // Not in the middle of the big key's bytes: after them.
+      const bufs = this.format.entryBytes(st.index, key, db.valueOf(slot), db.expireOf(slot), db.meta[slot]!);
+      for (const b of bufs) {
+        this.cowBytes += b.length;
+        this.afterPartial.push(b);
+      }
+    } else if (st.started) {
       const before = this.format.bytes;
       this.format.entry(st.index, key, db.valueOf(slot), db.expireOf(slot), db.meta[slot]!);
       this.cowBytes += this.format.bytes - before;

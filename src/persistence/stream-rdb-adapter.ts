@@ -8,7 +8,7 @@
  */
 import type { AggregateValue, Value } from '../keyspace/values.js';
 import { StreamValue } from '../stream/stream-value.js';
-import { Consumer, ConsumerGroup, type Nack } from '../stream/stream-group.js';
+import { Consumer, ConsumerGroup, estimateEntriesRead, type Nack } from '../stream/stream-group.js';
 import { MAX_ID, MIN_ID, cmpId, formatId, type StreamID } from '../stream/stream-id.js';
 import { RdbError } from './rdb-format.js';
 import type { StreamData, StreamEntryData, StreamGroupData, StreamNodeLimits } from './rdb-stream.js';
@@ -56,7 +56,7 @@ export function buildStream(entries: StreamEntryData[], d: StreamData, limits: S
   s.firstId = entries.length === 0 ? MIN_ID : d.firstId;
   for (const gd of d.groups) {
     if (s.groups.has(gd.name)) throw new RdbError(`duplicated consumer group name '${gd.name}'`);
-    const g = new ConsumerGroup(gd.name, gd.lastId, gd.entriesRead);
+    const g = new ConsumerGroup(gd.name, gd.lastId, gd.estimateEntriesRead === true ? estimateEntriesRead(s, gd.lastId) : gd.entriesRead);
     const orphan = new Consumer('', 0);
     const nacks = new Map<string, { id: StreamID; nack: Nack }>();
     for (const n of gd.pel) {

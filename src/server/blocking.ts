@@ -162,19 +162,23 @@ export class BlockingRegistry {
     const frozen = clock.frozen;
     if (frozen === 0) clock.frozen = Date.now();
     let served = false;
+    // Serving is an execution unit of its own: what it propagates (lazy-expiry DELs included)
+    // goes out together, in MULTI/EXEC when several commands.
+    e.beginPropagationUnit();
     try {
       served = w.serve(s, key);
+      if (served) {
+        this.remove(w);
+        if (e.dirty > dirtyBefore && !s.preventPropagation && s.propagateAs !== null) e.propagate(w.db, s.propagateAs);
+        const extra = s.alsoPropagate as { db: number; argv: string[] }[] | null;
+        if (extra !== null) for (const p of extra) e.propagate(p.db, p.argv);
+        s.alsoPropagate = null;
+      }
     } finally {
       if (frozen === 0) clock.frozen = 0;
+      e.endPropagationUnit();
     }
-    if (served) {
-      this.remove(w);
-      if (e.dirty > dirtyBefore && !s.preventPropagation && s.propagateAs !== null) e.propagate(w.db, s.propagateAs);
-      const extra = s.alsoPropagate as { db: number; argv: string[] }[] | null;
-      if (extra !== null) for (const p of extra) e.propagate(p.db, p.argv);
-      s.alsoPropagate = null;
-      s.transport?.resume();
-    }
+    if (served) s.transport?.resume();
     if (s.dbIndex !== saveDb) s.select(saveDb);
     return served;
   }

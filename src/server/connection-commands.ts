@@ -125,11 +125,14 @@ function swapdb(s: Session, argv: string[]): void {
   const dbs = s.engine.dbs;
   if (a < 0 || a >= dbs.length || b < 0 || b >= dbs.length) throw new CommandError(Err.invalidDbIndex);
   if (a !== b) {
+    s.engine.touchWatchedKeysInDb(a, dbs[b]!);
+    s.engine.touchWatchedKeysInDb(b, dbs[a]!);
     dbs[a]!.swapWith(dbs[b]!);
-    s.engine.dbModified(a);
-    s.engine.dbModified(b);
     s.engine.dirty++;
     s.engine.onSwapDb(a, b);
+    // Clients blocked on keys of either database may now find data.
+    s.engine.blocking.signalDbReady(a);
+    s.engine.blocking.signalDbReady(b);
   }
   s.reply.ok();
 }
@@ -181,14 +184,12 @@ function exec(s: Session): void {
     e.unwatchAll(s);
     throw new CommandError('EXECABORT Transaction discarded because of previous errors.');
   }
-  if (s.watchDirty) {
+  if (s.watchDirty || e.watchedKeyExpired(s)) {
     e.unwatchAll(s);
     s.reply.nullArray();
     return;
   }
   e.unwatchAll(s);
-  const writes = m.queue.some((q) => q.cmd.isWrite);
-  if (writes) e.propagate(s.dbIndex, ['MULTI']);
   s.reply.arrayLen(m.queue.length);
   s.inExec = true;
   try {
@@ -196,8 +197,8 @@ function exec(s: Session): void {
   } finally {
     s.inExec = false;
   }
-  if (writes) e.propagate(s.dbIndex, ['EXEC']);
-  // The queued commands were propagated individually; EXEC itself is not.
+  // The queued commands were propagated individually, and EXEC is one execution unit (dispatch):
+  // they go out wrapped in MULTI/EXEC when more than one. EXEC itself is not propagated.
   s.preventPropagation = true;
 }
 

@@ -6,11 +6,18 @@
  *   (bigint beyond 2^53), double → number, boolean → boolean, array/set/push
  *   → array, map → Map, error → ReplyError (thrown at top level, kept in place
  *   inside arrays such as EXEC results).
+ *
+ * `call` returns at once. `send` is the acknowledged form: with
+ * `appendfsync always` its promise resolves only once an fsync covers every
+ * write executed so far, its own included (the same group commit per
+ * event-loop turn that holds TCP replies: connection.ts replyGate); with
+ * the other policies, or no AOF, it resolves in the same turn.
  */
 import type { Reply } from '../protocol/reply.js';
 import { Session } from './session.js';
 import { dispatch } from './dispatch.js';
 import type { Engine } from './engine.js';
+import { replyGate } from './connection.js';
 
 export class ReplyError extends Error {}
 
@@ -124,6 +131,28 @@ function toMap(items: unknown[]): Map<unknown, unknown> {
   return m;
 }
 
+/** The durability wait shared by every local reply of this event-loop turn. */
+let turnDurable: Promise<void> | null = null;
+
+/**
+ * Resolves once every write executed so far is on disk under `appendfsync
+ * always` (at the end of this turn, with the TCP replies' group commit);
+ * null when no AOF holds replies.
+ */
+function durable(): Promise<void> | null {
+  if (replyGate.barrier === null) return null;
+  turnDurable ??= new Promise<void>((resolve) => {
+    setImmediate(() => {
+      turnDurable = null;
+      if (replyGate.beforeFlush !== null) replyGate.beforeFlush();
+      const wait = replyGate.barrier !== null ? replyGate.barrier() : null;
+      if (wait === null) resolve();
+      else wait.then(resolve, resolve);
+    });
+  });
+  return turnDurable;
+}
+
 export class LocalClient {
   private readonly replies = new ValueReply();
   readonly session: Session;
@@ -150,6 +179,33 @@ export class LocalClient {
     if (first instanceof ReplyError) throw first;
     // Subscribe-style commands reply several messages: return them all.
     return out.length === 1 ? first : out;
+  }
+
+  /**
+   * Run one command and resolve with its reply once it is acknowledged: under
+   * `appendfsync always`, after the fsync covering it (see the module
+   * comment). The command itself runs synchronously, before this returns.
+   * Error replies reject with ReplyError.
+   */
+  send(...argv: string[]): Promise<unknown> {
+    let v: unknown;
+    let err: unknown = null;
+    try {
+      v = this.call(...argv);
+    } catch (e) {
+      err = e;
+    }
+    const wait = durable();
+    if (wait === null) return err === null ? Promise.resolve(v) : Promise.reject(err);
+    return wait.then(() => {
+      if (err !== null) throw err;
+      return v;
+    });
+  }
+
+  /** Resolves once every write executed so far is acknowledged (see `send`). */
+  durable(): Promise<void> {
+    return durable() ?? Promise.resolve();
   }
 
   close(): void {

@@ -39,7 +39,11 @@ export interface EngineClient {
   close(): Promise<void>;
 }
 
-/** The engine in this process, through LocalClient (the same gate as a TCP client). */
+/**
+ * The engine in this process, through LocalClient (the same gate as a TCP
+ * client). Writes resolve once acknowledged (`send`: after the fsync under
+ * appendfsync always).
+ */
 export class LocalEngineClient implements EngineClient {
   readonly kind = 'local';
   readonly up = true;
@@ -60,21 +64,21 @@ export class LocalEngineClient implements EngineClient {
   }
 
   async set(key: string, value: Buffer, pxat: number): Promise<void> {
-    this.c.call('SET', key, value.toString('latin1'), 'PXAT', String(Math.ceil(pxat)));
+    await this.c.send('SET', key, value.toString('latin1'), 'PXAT', String(Math.ceil(pxat)));
   }
 
   async del(keys: string[]): Promise<number> {
     if (keys.length === 0) return 0;
-    return Number(this.c.call('DEL', ...keys));
+    return Number(await this.c.send('DEL', ...keys));
   }
 
   async lock(key: string, token: string, px: number): Promise<boolean> {
-    return this.c.call('SET', key, token, 'NX', 'PX', String(Math.max(1, Math.ceil(px)))) === 'OK';
+    return (await this.c.send('SET', key, token, 'NX', 'PX', String(Math.max(1, Math.ceil(px))))) === 'OK';
   }
 
   async unlock(key: string, token: string): Promise<void> {
     // Synchronous in-process calls: nothing runs between GET and DEL.
-    if (this.c.call('GET', key) === token) this.c.call('DEL', key);
+    if (this.c.call('GET', key) === token) await this.c.send('DEL', key);
   }
 
   async publish(channel: string, message: string): Promise<void> {
@@ -91,7 +95,7 @@ export class LocalEngineClient implements EngineClient {
   }
 
   async sadd(key: string, members: string[]): Promise<void> {
-    if (members.length > 0) this.c.call('SADD', key, ...members);
+    if (members.length > 0) await this.c.send('SADD', key, ...members);
   }
 
   async smembers(key: string): Promise<string[]> {
@@ -100,11 +104,12 @@ export class LocalEngineClient implements EngineClient {
   }
 
   async srem(key: string, members: string[]): Promise<void> {
-    if (members.length > 0) this.c.call('SREM', key, ...members);
+    if (members.length > 0) await this.c.send('SREM', key, ...members);
   }
 
   async expireAt(key: string, ms: number): Promise<void> {
     extendExpiry((...a) => this.c.call(...a), key, ms);
+    await this.c.durable();
   }
 
   async ready(): Promise<boolean> {

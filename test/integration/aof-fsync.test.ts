@@ -8,6 +8,8 @@ import { describe, it, expect, afterEach, beforeEach } from 'vitest';
 import fs from 'node:fs';
 import type { Redis } from 'ioredis';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { LocalClient, ReplyError } from '../../src/server/local-session.js';
+import { LocalEngineClient } from '../../src/sidecar/engine-client.js';
 
 const FSYNC_MS = 150;
 const servers: TestServer[] = [];
@@ -147,5 +149,49 @@ describe('appendfsync', () => {
     } finally {
       (fs as { writeSync: unknown }).writeSync = realWriteSync;
     }
+  });
+
+  it('always: a write of an in-process (sidecar) client resolves only after the fsync covering it', async () => {
+    const { s } = await start('always');
+    const lc = new LocalClient(s.engine);
+    const file = `${s.engine.config.str('dir')}/appendonlydir/appendonly.aof.1.incr.aof`;
+    for (let i = 0; i < 3; i++) {
+      const starts = fsyncStarts.length;
+      const [r, ms] = await timed(lc.send('SET', `lk${i}`, `lv${i}`));
+      expect(r).toBe('OK');
+      expect(ms).toBeGreaterThanOrEqual(FSYNC_MS - 5);
+      // An fsync that started once the command was in the file released it.
+      expect(fs.readFileSync(file, 'latin1')).toContain(`lv${i}`);
+      expect(fsyncStarts.length).toBeGreaterThan(starts);
+      expect(Math.max(...fsyncStarts.slice(starts))).toBe(fs.statSync(file).size);
+    }
+    // Writes of one turn share one fsync; errors reject after it; a read with nothing pending does not wait.
+    const before = fsyncCalls;
+    const all = await Promise.all([lc.send('INCR', 'n'), lc.send('INCR', 'n'), lc.send('INCR', 'n')]);
+    expect(all).toEqual([1, 2, 3]);
+    expect(fsyncCalls - before).toBe(1);
+    await expect(lc.send('INCR', 'lk0')).rejects.toThrow(ReplyError);
+    const [g, gms] = await timed(lc.send('GET', 'lk1'));
+    expect(g).toBe('lv1');
+    expect(gms).toBeLessThan(FSYNC_MS / 2);
+    // The synchronous form answers at once (not acknowledged).
+    expect(lc.call('SET', 'fast', '1')).toBe('OK');
+    await lc.durable();
+    expect(fs.readFileSync(file, 'latin1')).toContain('fast');
+    lc.close();
+  });
+
+  it('always: the in-process sidecar engine client acknowledges SET/DEL after the fsync; everysec does not wait', async () => {
+    const { s } = await start('always');
+    const ec = new LocalEngineClient(s.engine);
+    const [, ms] = await timed(ec.set('page', Buffer.from('body'), Date.now() + 60_000));
+    expect(ms).toBeGreaterThanOrEqual(FSYNC_MS - 5);
+    const [n, dms] = await timed(ec.del(['page']));
+    expect(n).toBe(1);
+    expect(dms).toBeGreaterThanOrEqual(FSYNC_MS - 5);
+    s.engine.config.set('appendfsync', 'everysec', false);
+    const [, ms2] = await timed(ec.set('page', Buffer.from('body'), Date.now() + 60_000));
+    expect(ms2).toBeLessThan(FSYNC_MS / 2);
+    await ec.close();
   });
 });

@@ -8,64 +8,21 @@
  * Needs `npm run build` and redis-server / redis-check-aof / redis-check-rdb.
  */
 import { describe, it, expect, beforeAll, afterEach } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { fillEveryType, prng, randomWrite } from '../helpers/dataset.js';
-import { ensureBuilt, freePort, rawCommand, startServerProc, tempDir, type Proc } from '../helpers/spawn-server.js';
+import { ensureBuilt, freePort, startServerProc, tempDir, type Proc } from '../helpers/spawn-server.js';
+import { startRedis, stopAllRedis } from '../helpers/redis-proc.js';
 
 const procs: Proc[] = [];
-const redises: ChildProcess[] = [];
 
 beforeAll(() => ensureBuilt(), 120_000);
 afterEach(async () => {
   for (const p of procs.splice(0)) if (p.child.exitCode === null && p.child.signalCode === null) await p.kill9();
-  for (const r of redises.splice(0)) {
-    if (r.exitCode === null && r.signalCode === null) {
-      r.kill('SIGKILL');
-      await new Promise((res) => r.once('exit', res));
-    }
-  }
+  await stopAllRedis();
 });
-
-/** A redis-server on a random port in 20000–60000 that is free, on `dir`. */
-async function startRedis(dir: string, args: string[]): Promise<{ port: number; client: Redis; stop: () => Promise<void> }> {
-  // A port that answers no PING can still fail to bind (the range overlaps the ephemeral ports
-  // of the suite's own client connections): try a few fresh ports before giving up.
-  let port = 0;
-  let child: ReturnType<typeof spawn> | null = null;
-  for (let attempt = 0; child === null; attempt++) {
-    do port = 20000 + Math.floor(Math.random() * 40000);
-    while ((await rawCommand(port, ['PING']).catch(() => 'free')) !== 'free');
-    const c = spawn('redis-server', ['--port', String(port), '--dir', dir, '--save', '', '--enable-debug-command', 'yes', ...args], {
-      stdio: 'ignore',
-    });
-    redises.push(c);
-    const end = Date.now() + 10_000;
-    let up = false;
-    while (!(up = (await rawCommand(port, ['PING']).catch(() => '')) === '+PONG')) {
-      if (Date.now() > end || c.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 30));
-    }
-    if (up) child = c;
-    else {
-      c.kill('SIGKILL');
-      if (attempt >= 2) throw new Error('redis-server did not start');
-    }
-  }
-  const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => {});
-  return {
-    port,
-    client,
-    stop: async () => {
-      await client.call('SHUTDOWN', 'NOSAVE').catch(() => {});
-      if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
-      client.disconnect();
-    },
-  };
-}
 
 async function startCacheside(dir: string, args: string[]): Promise<Proc> {
   const p = await startServerProc(dir, ['--enable-debug-command', 'yes', ...args]);
@@ -149,6 +106,39 @@ describe('AOF interop with redis-server 7.0', () => {
     expect(await r.client.call('DEBUG', 'DIGEST')).toBe(digest);
     await r.stop();
   }, 60_000);
+
+  it('big values written in pieces (LZF strings a piece at a time): redis-server loads the dump and the AOF base', async () => {
+    const dir = tempDir('rdb-big');
+    const p = await startCacheside(dir, ['--appendonly', 'yes']);
+    const c = p.client();
+    const n = 20_000;
+    for (let i = 0; i < n; i += 1000) {
+      const ids = Array.from({ length: 1000 }, (_, j) => i + j);
+      await c.sadd('set', ...ids.map((x) => `m${x}`));
+      await c.hset('hash', ...ids.flatMap((x) => [`f${x}`, `v${x}`]));
+      await c.zadd('zset', ...ids.flatMap((x) => [String(x % 7 === 0 ? x / 3 : -x), `z${x}`]));
+      await c.rpush('list', ...ids.map((x) => (x % 3 === 0 ? String(x) : `e${x}`)));
+    }
+    await c.set('text', Array.from({ length: 60_000 }, (_, i) => `line ${i} ${'ab'.repeat(i % 13)}`).join('\n'));
+    const rnd = prng(11);
+    await c.set('noise', Buffer.from(Array.from({ length: 2_500_000 }, () => Math.floor(rnd() * 256))));
+    await c.pexpire('list', 3_600_000);
+    const digest = await c.call('DEBUG', 'DIGEST');
+    expect(await c.call('BGSAVE')).toBe('Background saving started');
+    await untilIdle(c);
+    expect(await c.call('BGREWRITEAOF')).toBe('Background append only file rewriting started');
+    await untilIdle(c);
+    const check = run('redis-check-rdb', [path.join(dir, 'dump.rdb')]);
+    expect(check.out).toContain('\\o/ RDB looks OK! \\o/');
+    expect(run('redis-check-aof', [manifestOf(dir)]).code).toBe(0);
+    await p.term();
+    let r = await startRedis(dir, []);
+    expect(await r.client.call('DEBUG', 'DIGEST')).toBe(digest);
+    await r.stop();
+    r = await startRedis(dir, ['--appendonly', 'yes']);
+    expect(await r.client.call('DEBUG', 'DIGEST')).toBe(digest);
+    await r.stop();
+  }, 120_000);
 
   it('a torn AOF tail: both checkers reject it; cacheside check-aof --fix repairs it for redis-check-aof', async () => {
     const dir = tempDir('aof-fix');

@@ -120,3 +120,30 @@ describe('data set digest (DEBUG DIGEST)', () => {
     expect(datasetDigest(d)).not.toBe(before);
   });
 });
+
+describe('the SHA-1 under the digest primitives', () => {
+  it('equals node:crypto SHA-1 for every length across block boundaries, strings and bytes', async () => {
+    const { createHash } = await import('node:crypto');
+    for (let len = 0; len <= 300; len++) {
+      const bytes = Buffer.alloc(len);
+      for (let i = 0; i < len; i++) bytes[i] = (i * 151 + len * 7) & 0xff;
+      const want = createHash('sha1').update(bytes).digest('hex');
+      const a = newDigest();
+      xorDigest(a, bytes);
+      expect(a.toString('hex')).toBe(want);
+      const b = newDigest();
+      xorDigest(b, bytes.toString('latin1'));
+      expect(b.toString('hex')).toBe(want);
+    }
+  });
+
+  it('mixDigest is SHA1(d ^ SHA1(data))', async () => {
+    const { createHash } = await import('node:crypto');
+    const d = Buffer.from('0123456789abcdefghij', 'latin1');
+    const x = createHash('sha1').update('hello').digest();
+    for (let i = 0; i < 20; i++) x[i] ^= d[i]!;
+    const want = createHash('sha1').update(x).digest('hex');
+    mixDigest(d, 'hello');
+    expect(d.toString('hex')).toBe(want);
+  });
+});
