@@ -28,8 +28,9 @@ const FLAG_ORDER = [
   'skip_slowlog',
   'fast',
   'no_auth',
-  'may_replicate',
+  // may_replicate is not shown (Redis 7.0 hides it on purpose)
   'no_mandatory_keys',
+  'no_async_loading',
   'no_multi',
   'movablekeys',
   'allow_busy',
@@ -362,6 +363,28 @@ function commandGetKeys(s: Session, argv: string[]): void {
   for (const i of indexes) s.reply.bulk(target[i]!);
 }
 
+/**
+ * The key flags of the commands whose key spec says variable_flags, as this
+ * invocation uses the key: SET writes it blindly unless GET reads it first;
+ * BITFIELD with only GET (and OVERFLOW) subcommands only reads it.
+ */
+function variableKeyFlags(name: string, argv: string[]): readonly string[] | null {
+  if (name === 'set') {
+    for (let i = 3; i < argv.length; i++) if (is(argv[i], 'GET')) return ['RW', 'access', 'update'];
+    return ['OW', 'update'];
+  }
+  if (name === 'bitfield') {
+    for (let i = 2; i < argv.length; i++) {
+      const more = argv.length - i - 1;
+      if (is(argv[i], 'GET') && more >= 2) i += 2;
+      else if (is(argv[i], 'OVERFLOW') && more >= 1) i += 1;
+      else return ['RW', 'access', 'update'];
+    }
+    return ['RO', 'access'];
+  }
+  return null;
+}
+
 function commandGetKeysAndFlags(s: Session, argv: string[]): void {
   const target = argv.slice(2);
   const { cmd, indexes } = keysOf(s, target);
@@ -371,7 +394,8 @@ function commandGetKeysAndFlags(s: Session, argv: string[]): void {
   r.arrayLen(indexes.length);
   for (const i of indexes) {
     const k = perSpec.findIndex((set) => set.has(i));
-    const flags = specs[k < 0 ? 0 : k]?.flags ?? [];
+    const spec = specs[k < 0 ? 0 : k];
+    const flags = (spec?.flags.includes('variable_flags') ? variableKeyFlags(cmd.name, target) : null) ?? spec?.flags ?? [];
     r.arrayLen(2);
     r.bulk(target[i]!);
     r.setLen(flags.length);

@@ -21,6 +21,8 @@ import { sortCommands } from '../sort/sort-command.js';
 import { dumpRestoreCommands } from '../persistence/dump-restore.js';
 import { persistenceCommands } from '../persistence/persistence-commands.js';
 import { allStreamCommands } from '../stream/stream-registry.js';
+import { functionCommands } from '../server/function-commands.js';
+import { replicationCommands } from '../server/replication.js';
 
 export function allCommands(): CommandSpec[] {
   return [
@@ -45,5 +47,7 @@ export function allCommands(): CommandSpec[] {
     ...dumpRestoreCommands,
     ...persistenceCommands,
     ...allStreamCommands,
+    ...functionCommands,
+    ...replicationCommands,
   ];
 }

@@ -219,7 +219,7 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   yesno('aof-load-truncated', 'yes'),
   yesno('aof-use-rdb-preamble', 'yes'),
   yesno('aof-rewrite-incremental-fsync', 'yes', noEffect),
-  yesno('aof-timestamp-enabled', 'no', noEffect),
+  yesno('aof-timestamp-enabled', 'no'),
   yesno('aof-disable-auto-gc', 'no', noEffect),
   // ---- replication ---------------------------------------------------------------
   str('replicaof', '', { alias: 'slaveof', immutable: true }),

@@ -20,18 +20,21 @@ import { keySpec } from '../strings/string-commands.js';
 import { HashValue } from './hash-value.js';
 import { hashCmd, readHash, writeHash } from './hash-access.js';
 import { hashTtlCommands } from './hash-ttl-commands.js';
+import { configCache } from '../commands/config-cache.js';
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 /** LONG_MAX, as the bound of HRANDFIELD counts. */
 const LONG_MAX = 9223372036854775807n;
 
+const listpackLimits = configCache({ value: 'hash-max-listpack-value', entries: 'hash-max-listpack-entries' });
+
 function maxListpackValue(s: Session): number {
-  return s.engine.config.num('hash-max-listpack-value');
+  return listpackLimits(s.engine.config).value;
 }
 
 function maxListpackEntries(s: Session): number {
-  return s.engine.config.num('hash-max-listpack-entries');
+  return listpackLimits(s.engine.config).entries;
 }
 
 /**
@@ -67,7 +70,7 @@ function hsetGeneric(s: Session, argv: string[], name: 'hset' | 'hmset'): void {
   }
   let added = 0;
   for (let i = 2; i < argv.length; i += 2) if (h.set(argv[i]!, argv[i + 1]!)) added++;
-  h.checkEntries(maxListpackEntries(s));
+  if (!h.hashtable) h.checkEntries(maxListpackEntries(s));
   if (created) s.db.set(key, h);
   s.wrote('h', 'hset', key, (argv.length - 2) / 2);
   if (name === 'hset') s.reply.int(added);

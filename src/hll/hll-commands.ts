@@ -232,7 +232,7 @@ function cmd(
 export const hllCommands: CommandSpec[] = [
   cmd('pfadd', -2, ['write', 'denyoom', 'fast'], 'Adds the specified elements to the specified HyperLogLog.',
     'O(1) to add every element.', [1, 1, 1], [spec(['RW', 'insert'], 1, 0)], pfadd),
-  cmd('pfcount', -2, ['readonly'],
+  cmd('pfcount', -2, ['readonly', 'may_replicate'],
     'Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).',
     'O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.',
     [1, -1, 1],

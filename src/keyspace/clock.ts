@@ -10,6 +10,12 @@ export const LRU_CLOCK_RESOLUTION = 1000;
 export const clock = {
   /** Frozen command time in ms, or 0 to read the wall clock. */
   frozen: 0,
+  /**
+   * Set by the dispatcher while a command runs: the first now() of the
+   * command freezes the time (commands that never ask for the time, most
+   * of them, skip the clock read).
+   */
+  inCommand: false,
   lru: lruClockNow(),
   /**
    * Wall-clock ms minus performance.now(), refreshed by the server cron
@@ -31,7 +37,10 @@ export function wallMsAt(perfNow: number): number {
 }
 
 export function now(): number {
-  return clock.frozen !== 0 ? clock.frozen : Date.now();
+  if (clock.frozen !== 0) return clock.frozen;
+  const t = Date.now();
+  if (clock.inCommand) clock.frozen = t;
+  return t;
 }
 
 export function lruClockNow(): number {
@@ -40,6 +49,7 @@ export function lruClockNow(): number {
 
 /** Seconds-resolution idle time from a stored LRU clock value (OBJECT IDLETIME). */
 export function idleMsFromLru(lru: number): number {
+  lru &= LRU_CLOCK_MAX; // the top bits hold the tenths of a second (keyspace.ts lruFine)
   const c = clock.lru;
   const diff = c >= lru ? c - lru : LRU_CLOCK_MAX - lru + c;
   return diff * LRU_CLOCK_RESOLUTION;

@@ -39,6 +39,12 @@ export interface Reply {
   verbatim(s: string, format?: string): void;
   /** RESP3 big number; RESP2 bulk. */
   bigNumber(s: string): void;
+  /**
+   * RESP3 attribute map of n pairs before the next reply (DEBUG PROTOCOL
+   * attrib); in RESP2 the caller skips the pairs. Optional: sinks without
+   * attributes ignore it.
+   */
+  attributeLen?(n: number): void;
   /** Convenience: an array of bulk strings. */
   bulkArray(items: readonly (string | null)[]): void;
 }

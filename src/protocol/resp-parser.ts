@@ -9,7 +9,7 @@
  * Large bulk arguments are assembled into a buffer preallocated to their
  * declared length, so a 100 MB value costs one copy, not a quadratic re-concat.
  */
-import { latin1Slice, type Latin1Buffer } from './bytes.js';
+import { latin1Decode, latin1Slice } from './bytes.js';
 
 export class ProtocolError extends Error {}
 
@@ -31,15 +31,52 @@ export const defaultLimits: ParserLimits = {
 };
 
 const EMPTY = Buffer.alloc(0);
+/** Placeholder between commands (never written to). */
+const NO_ARGS: string[] = [];
+/** Multibulks up to this many arguments get an array of their exact size up front (no growth, no slack). */
+const PREALLOC_MAX = 1024;
 /** Bulk arguments at least this large are assembled in their own buffer. */
 const BIG_ARG = 32 * 1024;
+
+/**
+ * Command names repeat all the time: the first argument is looked up in a
+ * small direct-mapped table of the names seen, and the same string object
+ * is returned on a match (no allocation, and its hash stays cached for the
+ * command table lookup). Strings are immutable, so sharing is invisible.
+ */
+const NAMES: (string | undefined)[] = new Array<string | undefined>(256).fill(undefined);
+
+/**
+ * buf.indexOf(10, from): the length lines ("*3", "$5") end within a few
+ * bytes, where a JS scan beats the native call; longer scans use it.
+ */
+function findLF(buf: Buffer, from: number): number {
+  const end = Math.min(buf.length, from + 24);
+  for (let i = from; i < end; i++) if (buf[i] === 10) return i;
+  return end < buf.length ? buf.indexOf(10, end) : -1;
+}
+
+function commandName(buf: Buffer, start: number, len: number): string {
+  const h = (len * 31 + buf[start]! * 7 + buf[start + len - 1]!) & 255;
+  const c = NAMES[h];
+  if (c !== undefined && c.length === len) {
+    let i = 0;
+    while (i < len && c.charCodeAt(i) === buf[start + i]) i++;
+    if (i === len) return c;
+  }
+  const name = latin1Decode(buf, start, start + len);
+  NAMES[h] = name;
+  return name;
+}
 
 export class RespParser {
   private buf: Buffer = EMPTY;
   private pos = 0;
   /** Multibulk state: arguments still expected, and those parsed so far. */
   private remaining = -1;
-  private argv: string[] = [];
+  private argv: string[] = NO_ARGS;
+  /** Arguments stored in `argv` so far. */
+  private argc = 0;
   /** A large bulk being assembled. */
   private big: Buffer | null = null;
   private bigFilled = 0;
@@ -75,7 +112,7 @@ export class RespParser {
     if (this.big !== null) {
       const big = this.big;
       if (this.bigFilled < big.length) return null;
-      this.argv.push(latin1Slice(big, 0, big.length - 2));
+      this.argv[this.argc++] = latin1Slice(big, 0, big.length - 2);
       this.big = null;
       this.bigFilled = 0;
       this.remaining--;
@@ -83,7 +120,7 @@ export class RespParser {
     if (this.remaining < 0) {
       if (this.pos >= this.buf.length) return null;
       if (this.buf[this.pos] !== 42 /* '*' */) return this.inline();
-      const nl = this.buf.indexOf(10, this.pos);
+      const nl = findLF(this.buf, this.pos);
       if (nl < 0) {
         if (this.buf.length - this.pos > this.limits.maxInlineLen)
           throw new ProtocolError('too big mbulk count string');
@@ -95,7 +132,8 @@ export class RespParser {
       this.pos = nl + 1;
       if (n <= 0) return this.next(); // "*0" and "*-1" are skipped, as Redis does
       this.remaining = n;
-      this.argv = [];
+      this.argv = n <= PREALLOC_MAX ? new Array<string>(n) : [];
+      this.argc = 0;
     }
     const buf = this.buf;
     while (this.remaining > 0) {
@@ -103,7 +141,7 @@ export class RespParser {
       if (buf[this.pos] !== 36 /* '$' */) {
         throw new ProtocolError(`expected '$', got '${String.fromCharCode(buf[this.pos]!)}'`);
       }
-      const nl = buf.indexOf(10, this.pos);
+      const nl = findLF(buf, this.pos);
       if (nl < 0) {
         if (buf.length - this.pos > this.limits.maxInlineLen) throw new ProtocolError('too big bulk count string');
         return null;
@@ -123,7 +161,8 @@ export class RespParser {
         }
         return null;
       }
-      this.argv.push((buf as Latin1Buffer).latin1Slice(start, start + len));
+      this.argv[this.argc] = this.argc === 0 && len > 0 && len <= 16 ? commandName(buf, start, len) : latin1Decode(buf, start, start + len);
+      this.argc++;
       this.pos = start + len + 2;
       this.remaining--;
     }
@@ -132,7 +171,7 @@ export class RespParser {
 
   private emit(): string[] {
     const a = this.argv;
-    this.argv = [];
+    this.argv = NO_ARGS;
     this.remaining = -1;
     if (this.pos >= this.buf.length) {
       this.buf = EMPTY;

@@ -153,6 +153,7 @@ export class RespWriter implements Reply {
 
   private header(table: Buffer[], prefix: string, n: number): void {
     if (n >= 0 && n < SMALL) this.raw(table[n]!);
+    else if (n >= SMALL && n <= 0xffffffff) this.uint32Line(prefix.charCodeAt(0), n);
     else this.ascii(prefix + n + '\r\n');
   }
 
@@ -191,7 +192,26 @@ export class RespWriter implements Reply {
   }
   int(n: number | bigint): void {
     if (typeof n === 'number' && n >= 0 && n < SMALL && Number.isInteger(n)) this.raw(INT_HDR[n]!);
+    else if (typeof n === 'number' && n >= SMALL && n <= 0xffffffff && Number.isInteger(n)) this.uint32Line(58 /* ':' */, n);
     else this.ascii(':' + n.toString() + '\r\n');
+  }
+
+  /** "<prefix><n>\r\n" for an integer 0 <= n < 2^32, digits written straight into the buffer (no string). */
+  private uint32Line(prefix: number, n: number): void {
+    const digits = n < 1e4 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : n < 1e9 ? 9 : 10;
+    const b = this.ensure(digits + 3);
+    let p = this.pos;
+    b[p] = prefix;
+    let q = p + digits;
+    while (q > p) {
+      const t = (n / 10) >>> 0;
+      b[q--] = 48 + n - t * 10;
+      n = t;
+    }
+    p += digits + 1;
+    b[p++] = 13;
+    b[p++] = 10;
+    this.pos = p;
   }
   bulk(s: string | null): void {
     if (s === null) {
@@ -259,6 +279,9 @@ export class RespWriter implements Reply {
   bigNumber(s: string): void {
     if (this.resp === 3) this.ascii('(' + s + '\r\n');
     else this.bulk(s);
+  }
+  attributeLen(n: number): void {
+    if (this.resp === 3) this.ascii('|' + n + '\r\n');
   }
   bulkArray(items: readonly (string | null)[]): void {
     this.arrayLen(items.length);

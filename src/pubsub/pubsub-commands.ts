@@ -17,13 +17,21 @@ import { globMatch } from '../keyspace/glob.js';
 
 type Kind = 'subscribe' | 'unsubscribe' | 'psubscribe' | 'punsubscribe' | 'ssubscribe' | 'sunsubscribe';
 
-/** One confirmation message: [kind, name|null, count]. */
+/**
+ * One confirmation message: [kind, name|null, count]. Like Redis 7.0's
+ * pub/sub pushes it is sent even under CLIENT REPLY OFF / SKIP (the
+ * connection mutes the writer while such a client's command runs).
+ */
 function confirm(s: Session, kind: Kind, name: string | null, count: number): void {
   const r = s.reply;
+  const w = r as { mute?: () => void; unmute?: () => void };
+  const muted = s.replyMode !== 'on';
+  if (muted) w.unmute?.();
   r.pushLen(3);
   r.bulk(kind);
   r.bulk(name);
   r.int(count);
+  if (muted) w.mute?.();
 }
 
 /** Subscription count reported by the classic (non-shard) family. */

@@ -382,7 +382,8 @@ function clientTrackingInfo(s: Session): void {
   r.bulk('redirect');
   r.int(m === undefined ? -1 : m.redirect);
   r.bulk('prefixes');
-  r.bulkArray(m?.prefixes ?? []);
+  // BCAST without PREFIX follows the empty prefix, which Redis lists.
+  r.bulkArray(m === undefined ? [] : m.bcast && m.prefixes.length === 0 ? [''] : m.prefixes);
 }
 
 /** CLIENT CACHING YES|NO: whether the next command's keys are tracked (OPTIN / OPTOUT modes). */

@@ -11,6 +11,10 @@ import { Session, type Transport } from './session.js';
 import { dispatch, mustWait } from './dispatch.js';
 import type { Engine } from './engine.js';
 import type { ObufLimits } from '../config/config-store.js';
+import { configCache } from '../commands/config-cache.js';
+
+/** Limits read on every socket read (kept current by CONFIG SET). */
+const inputLimits = configCache({ maxBulkLen: 'proto-max-bulk-len', queryBufferLimit: 'client-query-buffer-limit' });
 
 const pendingFlush: Connection[] = [];
 let flushScheduled = false;
@@ -63,6 +67,8 @@ export class Connection implements Transport {
   /** A parsed command waiting for CLIENT PAUSE to end. */
   private held: string[] | null = null;
   private resumeScheduled = false;
+  /** Bytes of the command last parsed (counted in the query buffer while it runs). */
+  private current = 0;
 
   constructor(
     private readonly engine: Engine,
@@ -94,9 +100,10 @@ export class Connection implements Transport {
     this.engine.stats.readsProcessed++;
     this.session.lastInteraction = Date.now();
     // proto-max-bulk-len is read live, as Redis does: CONFIG SET applies to connected clients.
-    this.parser.limits.maxBulkLen = this.engine.config.num('proto-max-bulk-len');
+    const lim = inputLimits(this.engine.config);
+    this.parser.limits.maxBulkLen = lim.maxBulkLen;
     this.parser.feed(chunk);
-    if (this.parser.buffered > this.engine.config.num('client-query-buffer-limit')) {
+    if (this.parser.buffered > lim.queryBufferLimit) {
       this.engine.log.warning(`Closing client that reached max query buffer length: id=${this.session.id} addr=${this.addr}`);
       this.close(false);
       return;
@@ -110,11 +117,13 @@ export class Connection implements Transport {
     const w = this.writer;
     while (!s.closing && s.blocked === null && !this.closeAfterFlush) {
       let argv = this.held;
-      if (argv !== null) this.held = null;
+      if (argv !== null) this.releaseHeld();
       else {
         try {
           this.parser.limits.unauthenticated = !s.authenticated;
+          const before = this.parser.buffered;
           argv = this.parser.next();
+          this.current = before - this.parser.buffered;
         } catch (e) {
           if (!(e instanceof ProtocolError)) throw e;
           this.engine.countError('ERR');
@@ -126,7 +135,9 @@ export class Connection implements Transport {
         if (argv === null) return;
       }
       if (this.engine.pause.mode !== null && mustWait(s, argv)) {
+        // A client held by CLIENT PAUSE counts as blocked (INFO blocked_clients), as in Redis.
         this.held = argv;
+        this.engine.blocking.blockedCount++;
         return;
       }
       if (s.replyMode === 'on') dispatch(s, argv);
@@ -137,6 +148,7 @@ export class Connection implements Transport {
         w.unmute();
         if (skipOnce && s.replyMode === 'skip') s.replyMode = 'on';
       }
+      this.current = 0;
     }
   }
 
@@ -186,12 +198,22 @@ export class Connection implements Transport {
       this.socket.uncork();
     }
     if (this.closeAfterFlush) {
-      this.socket.end();
+      // Close both ways once the reply is out, as Redis closes the fd: a client still
+      // sending (a protocol desync) sees its writes fail rather than a half-open socket.
+      this.socket.destroySoon();
       this.closed = true;
       this.session.close();
       return;
     }
     this.checkOutputLimits();
+  }
+
+  sendRaw(bytes: Buffer): void {
+    if (this.closed) return;
+    this.writeOutput(this.takeOutput());
+    if (this.closed) return;
+    this.engine.stats.netOutputBytes += bytes.length;
+    this.socket.write(bytes);
   }
 
   /** client-output-buffer-limit: a client that stops reading is disconnected. */
@@ -222,7 +244,8 @@ export class Connection implements Transport {
   }
 
   queryBufferBytes(): number {
-    return this.parser.buffered;
+    // Like Redis's querybuf, it still holds the command being executed (CLIENT LIST qbuf=26 for itself).
+    return this.parser.buffered + this.current;
   }
 
   close(afterReply: boolean): void {
@@ -233,12 +256,20 @@ export class Connection implements Transport {
       return;
     }
     this.closed = true;
+    this.releaseHeld();
     this.writer.discard();
     this.socket.destroy();
     this.session.close();
   }
 
+  private releaseHeld(): void {
+    if (this.held === null) return;
+    this.held = null;
+    this.engine.blocking.blockedCount--;
+  }
+
   private teardown(): void {
+    this.releaseHeld();
     this.closed = true;
     this.writer.discard();
     this.session.close();

@@ -19,6 +19,8 @@ import { encodingOf, refcountOf } from '../keyspace/object-encoding.js';
 import { idleMsFromLru } from '../keyspace/clock.js';
 import type { AggregateKind, AggregateValue, Value } from '../keyspace/values.js';
 import { MutableString } from '../keyspace/values.js';
+import { parseMemory } from '../config/config-store.js';
+import { setQuicklistPackedThreshold } from '../persistence/rdb-quicklist.js';
 
 export interface DebugSubcommand {
   /** Uppercase name as HELP shows it. */
@@ -141,6 +143,52 @@ function populate(s: Session, argv: string[]): void {
   s.reply.ok();
 }
 
+/** DEBUG PROTOCOL <type>: a test value of each RESP3 type (RESP2 gets the downgraded forms). */
+function protocol(s: Session, argv: string[]): void {
+  const r = s.reply;
+  const t = argv[2]!.toLowerCase();
+  switch (t) {
+    case 'string': return r.bulk('Hello World');
+    case 'integer': return r.int(12345);
+    case 'double': return r.double(3.141);
+    case 'bignum': return r.bigNumber('1234567999999999999999999999999999999');
+    case 'null': return r.nullBulk();
+    case 'array':
+    case 'set':
+      if (t === 'array') r.arrayLen(3);
+      else r.setLen(3);
+      for (let i = 0; i < 3; i++) r.int(i);
+      return;
+    case 'map':
+      r.mapLen(3);
+      for (let i = 0; i < 3; i++) {
+        r.int(i);
+        r.bool(i === 1);
+      }
+      return;
+    case 'attrib':
+      if (r.resp === 3 && r.attributeLen !== undefined) {
+        r.attributeLen(1);
+        r.bulk('key-popularity');
+        r.arrayLen(2);
+        r.bulk('key:123');
+        r.int(90);
+      }
+      return r.bulk('Some real reply following the attribute');
+    case 'push':
+      if (r.resp !== 3) throw new CommandError('ERR RESP2 is not supported by this command');
+      r.pushLen(2);
+      r.bulk('server-cpu-usage');
+      r.int(42);
+      return r.bulk('Some real reply following the push reply');
+    case 'verbatim': return r.verbatim('This is a verbatim\nstring');
+    case 'true': return r.bool(true);
+    case 'false': return r.bool(false);
+    default:
+      throw new CommandError('ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false');
+  }
+}
+
 const BUILTIN: DebugSubcommand[] = [
   {
     name: 'CHANGE-REPL-ID',
@@ -211,6 +259,30 @@ const BUILTIN: DebugSubcommand[] = [
       '    current node can be created in cluster mode.',
     ],
     handler: populate,
+  },
+  {
+    name: 'PROTOCOL',
+    minArgs: 3,
+    maxArgs: 3,
+    help: [
+      'PROTOCOL <type>',
+      '    Reply with a test value of the specified type. <type> can be: string,',
+      '    integer, double, bignum, null, array, set, map, attrib, push, verbatim,',
+      '    true, false.',
+    ],
+    handler: protocol,
+  },
+  {
+    name: 'QUICKLIST-PACKED-THRESHOLD',
+    minArgs: 3,
+    maxArgs: 3,
+    help: ['QUICKLIST-PACKED-THRESHOLD <size>', '    Sets the threshold for elements to be inserted as plain vs packed nodes', "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default."],
+    handler: (s, argv) => {
+      // cacheside's lists have no nodes in memory: the threshold shapes the quicklist nodes of RDB / DUMP payloads.
+      const n = parseMemory(argv[2]!);
+      if (n === null || !setQuicklistPackedThreshold(n)) throw new CommandError('ERR argument must be a memory value bigger than 1 and smaller than 4gb');
+      s.reply.ok();
+    },
   },
   {
     name: 'SET-ACTIVE-EXPIRE',

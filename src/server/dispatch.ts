@@ -8,6 +8,8 @@
 import { CommandError, Err, truncateForError } from '../errors.js';
 import type { Command } from '../commands/command-table.js';
 import type { Session } from './session.js';
+// The module binding, not the global: Node's global `performance` is a lazy getter, a call on every access.
+import { performance } from 'node:perf_hooks';
 import { clock } from '../keyspace/clock.js';
 import { recordCommandLatency } from './latency-histogram.js';
 
@@ -28,7 +30,14 @@ export const memoryGate = {
   settle: (): void => {},
 };
 /** Hook for replicas (READONLY) and persistence errors (MISCONF). */
-export const writeGate = { readonlyReplica: false, misconf: null as string | null };
+export const writeGate = {
+  readonlyReplica: false,
+  misconf: null as string | null,
+  /** Set while some engine is a replica: true when its link is down with replica-serve-stale-data no (MASTERDOWN). */
+  masterDown: null as ((s: Session) => boolean) | null,
+  /** min-replicas-to-write: true when too few good replicas are connected (NOREPLICAS). */
+  notEnoughReplicas: null as ((s: Session) => boolean) | null,
+};
 
 function unknownCommand(argv: string[]): string {
   let args = '';
@@ -67,7 +76,14 @@ export function resolve(s: Session, argv: string[]): Command | null {
 
 function reject(s: Session, message: string, cmd?: Command): void {
   if (cmd) cmd.rejectedCalls++;
-  if (s.multi !== null) s.multi.aborted = true;
+  if (s.multi !== null) {
+    if (cmd !== undefined && cmd.parent === null && cmd.name === 'exec') {
+      // A refused EXEC discards the transaction (Redis's execCommandAbort).
+      s.multi = null;
+      s.engine.unwatchAll(s);
+      message = `EXECABORT Transaction discarded because of: ${message.startsWith('ERR ') ? message.slice(4) : message}`;
+    } else s.multi.aborted = true;
+  }
   replyError(s, message);
 }
 
@@ -75,6 +91,13 @@ function replyError(s: Session, message: string): void {
   const sp = message.indexOf(' ');
   s.engine.countError(sp < 0 ? message : message.slice(0, sp));
   s.reply.error(message);
+}
+
+/** The memory gate; invalidations of the keys it evicted reach tracking clients before the command's reply (Redis 7.0). */
+function evictBeforeCommand(s: Session): boolean {
+  const ok = memoryGate.freeMemoryIfNeeded(s);
+  if (s.engine.tracking.enabled) s.engine.tracking.deliver();
+  return ok;
 }
 
 /** Process one command from a session. */
@@ -103,13 +126,24 @@ export function dispatch(s: Session, argv: string[]): void {
   if (e.loading && !cmd.flags.includes('loading')) return reject(s, Err.loading, cmd);
 
   const queueing = s.multi !== null && !MULTI_PASSTHROUGH.has(name);
+  // EXEC of a transaction holding writes is a write for the replication gates.
+  const execWrites = name === 'exec' && s.multi !== null && s.multi.queue.some((q) => q.cmd.isWrite);
+  if (!s.obeyClient && (cmd.isWrite || execWrites)) {
+    if (writeGate.notEnoughReplicas !== null && writeGate.notEnoughReplicas(s)) return reject(s, 'NOREPLICAS Not enough good replicas to write.', cmd);
+    if (writeGate.readonlyReplica && s.engine.role === 'slave' && !s.inExec) return reject(s, Err.readonly, cmd);
+  }
   if (cmd.isWrite || (queueing && cmd.denyOom)) {
-    if (writeGate.readonlyReplica && cmd.isWrite && !s.inExec) return reject(s, Err.readonly, cmd);
     if (writeGate.misconf !== null && cmd.isWrite) return reject(s, writeGate.misconf, cmd);
+  }
+  if (writeGate.masterDown !== null && !s.obeyClient && writeGate.masterDown(s)) {
+    const stale = (c: Command): boolean => c.flags.includes('stale');
+    if (!stale(cmd) || (name === 'exec' && s.multi !== null && s.multi.queue.some((q) => !stale(q.cmd)))) {
+      return reject(s, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", cmd);
+    }
   }
   // Redis refuses PING too while it cannot persist (so that monitoring notices).
   if (writeGate.misconf !== null && name === 'ping' && !writeGate.readonlyReplica) return reject(s, writeGate.misconf, cmd);
-  if (memoryGate.enabled && !memoryGate.freeMemoryIfNeeded(s)) {
+  if (memoryGate.enabled && !evictBeforeCommand(s)) {
     // Over maxmemory with nothing left to evict: denyoom commands are refused, and inside MULTI every
     // command but EXEC/DISCARD/QUIT/RESET (queueing takes memory); an EXEC holding a denyoom command aborts.
     if (cmd.denyOom || queueing) return reject(s, Err.oom, cmd);
@@ -126,7 +160,17 @@ export function dispatch(s: Session, argv: string[]): void {
     s.reply.simple('QUEUED');
     return;
   }
-  call(s, cmd, argv);
+  // SCAN and RANDOMKEY touch arbitrary keys: their lazy-expiry DELs go out one by one (Redis 7.0).
+  if (e.propagators.length === 0 || cmd.name === 'scan' || cmd.name === 'randomkey') call(s, cmd, argv);
+  else {
+    // One execution unit: its propagated commands go out together (MULTI/EXEC when several).
+    e.beginPropagationUnit();
+    try {
+      call(s, cmd, argv);
+    } finally {
+      e.endPropagationUnit();
+    }
+  }
   // Keys that received data during this command (or this whole EXEC) wake their blocked clients.
   e.blocking.serveReadyKeys();
 }
@@ -142,8 +186,9 @@ export function call(s: Session, cmd: Command, argv: string[]): void {
   s.propagateAs = null;
   s.alsoPropagate = null;
   s.preventPropagation = false;
-  const frozen = clock.frozen;
-  if (frozen === 0) clock.frozen = Date.now();
+  // The command's time is frozen by its first now() (keyspace/clock.ts); nested calls (EXEC, scripts) share it.
+  const outer = clock.frozen === 0 && !clock.inCommand;
+  if (outer) clock.inCommand = true;
   const t0 = performance.now();
   // CLIENT NO-TOUCH: the client's reads leave the keys' LRU/LFU alone (TOUCH still touches).
   const ev = s.noTouch && cmd.name !== 'touch' ? e.keyspaceEvents : null;
@@ -164,7 +209,10 @@ export function call(s: Session, cmd: Command, argv: string[]): void {
   if (memoryGate.dirty) memoryGate.settle();
   e.tracking.end(s, cmd, argv);
   const usec = (performance.now() - t0) * 1000;
-  if (frozen === 0) clock.frozen = 0;
+  if (outer) {
+    clock.inCommand = false;
+    clock.frozen = 0;
+  }
   cmd.calls++;
   cmd.usec += usec;
   e.stats.commandsProcessed++;
@@ -291,10 +339,12 @@ function protectedCommandAllowed(s: Session, option: string): boolean {
 export function mustWait(s: Session, argv: string[]): boolean {
   const p = s.engine.pause;
   if (p.mode === null) return false;
-  if (p.mode === 'all') return true;
   let cmd = s.engine.commands.get(argv[0]!);
   if (cmd === undefined) return false;
   if (cmd.sub !== null && argv.length > 1) cmd = cmd.sub.get(argv[1]!.toLowerCase()) ?? cmd;
+  // A command the gate refuses anyway (wrong arity) gets its error at once, as in Redis.
+  if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) return false;
+  if (p.mode === 'all') return true;
   // Inside MULTI, writes are only queued; EXEC itself waits if the queue writes.
   if (s.multi !== null) {
     if (cmd.name !== 'exec') return false;

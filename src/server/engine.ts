@@ -108,6 +108,9 @@ export class Engine {
   /** Set while a dataset load is in progress: commands answer -LOADING. */
   loading = false;
   readonly propagators: Propagator[] = [];
+  /** Open execution units and what they propagated so far (see beginPropagationUnit). */
+  private unitDepth = 0;
+  private unitOps: { db: number; argv: string[] }[] = [];
   /** The Redis version cacheside reports (HELLO, INFO redis_version): the Redis 7.0 command set it implements. */
   readonly redisVersion = '7.0.15';
   role: 'master' | 'slave' = 'master';
@@ -297,8 +300,50 @@ export class Engine {
     this.dirty += dirty;
     if (this.tracking.enabled) this.tracking.keyModified(key);
     if (this.watchers.size > 0) {
-      const set = this.watchers.get(db + '\0' + key);
-      if (set !== undefined) for (const s of set) s.watchDirty = true;
+      const k = db + '\0' + key;
+      const set = this.watchers.get(k);
+      if (set !== undefined) {
+        for (const s of set) {
+          // A key that was already expired when watched and is now deleted did not logically change.
+          if (s.watchStale?.has(k) && this.dbs[db]!.slotOf(key) < 0) s.watchStale.delete(k);
+          else s.watchDirty = true;
+        }
+      }
+    }
+  }
+
+  /**
+   * WATCH across FLUSHDB / SWAPDB: database `db` is emptied, or (SWAPDB,
+   * called before the swap) gets the contents of `replacedWith`. A watched
+   * key is touched when it exists on either side, except that a key that was
+   * already expired when watched may vanish or stay expired, and a missing
+   * key may be replaced by an expired one, without failing EXEC.
+   */
+  touchWatchedKeysInDb(db: number, replacedWith: Keyspace | null): void {
+    if (this.tracking.enabled) this.tracking.flushed();
+    if (this.watchers.size === 0) return;
+    const emptied = this.dbs[db]!;
+    const prefix = db + '\0';
+    for (const [k, set] of this.watchers) {
+      if (!k.startsWith(prefix)) continue;
+      const key = k.slice(prefix.length);
+      const inEmptied = emptied.slotOf(key) >= 0;
+      const inReplacement = replacedWith !== null && replacedWith.slotOf(key) >= 0;
+      if (!inEmptied && !inReplacement) continue;
+      const replacementStale = inReplacement && isStaleKey(replacedWith!, key);
+      for (const s of set) {
+        if (s.watchStale?.has(k)) {
+          if (!inReplacement) {
+            s.watchStale.delete(k);
+            continue;
+          }
+          if (replacementStale) continue;
+        } else if (!inEmptied && replacementStale) {
+          (s.watchStale ??= new Set()).add(k);
+          continue;
+        }
+        s.watchDirty = true;
+      }
     }
   }
 
@@ -320,6 +365,8 @@ export class Engine {
 
   watch(s: Session, db: number, key: string): void {
     const k = db + '\0' + key;
+    if (s.watching?.has(k)) return;
+    if (isStaleKey(this.dbs[db]!, key)) (s.watchStale ??= new Set()).add(k);
     (s.watching ??= new Set()).add(k);
     let set = this.watchers.get(k);
     if (set === undefined) this.watchers.set(k, (set = new Set()));
@@ -336,6 +383,18 @@ export class Engine {
     }
     s.watching = null;
     s.watchDirty = false;
+    s.watchStale = null;
+  }
+
+  /** EXEC: has a watched key expired since it was watched (Redis 7.0 fails the transaction)? */
+  watchedKeyExpired(s: Session): boolean {
+    if (s.watching === null) return false;
+    for (const k of s.watching) {
+      if (s.watchStale?.has(k)) continue;
+      const sep = k.indexOf('\0');
+      if (isStaleKey(this.dbs[Number(k.slice(0, sep))]!, k.slice(sep + 1))) return true;
+    }
+    return false;
   }
 
   /** Keyspace notification (notifyKeyspaceEvent). `cls` is one of g $ l s h z x e t m n. */
@@ -364,9 +423,40 @@ export class Engine {
     this.rebuildKeyspaceHook('created');
   }
 
-  /** Send a write to the AOF and replicas. */
+  /** Send a write to the AOF and replicas (held until the end of the current execution unit, if any). */
   propagate(db: number, argv: string[]): void {
-    for (let i = 0; i < this.propagators.length; i++) this.propagators[i]!(db, argv);
+    // No propagators (no AOF, or a load replaying one): nothing to hold either.
+    if (this.propagators.length === 0) return;
+    if (this.unitDepth > 0) this.unitOps.push({ db, argv });
+    else for (let i = 0; i < this.propagators.length; i++) this.propagators[i]!(db, argv);
+  }
+
+  /**
+   * An execution unit: one client command (an EXEC with all its commands
+   * included) or one served blocked client. What it propagates (lazy-expiry
+   * DELs, the command or its rewrite, extra commands) is held until
+   * `endPropagationUnit` and then sent at once, wrapped in MULTI/EXEC when it
+   * is more than one command so that the AOF and replicas apply it
+   * atomically (Redis 7.0's propagatePendingCommands). Units nest; only the
+   * outermost sends. Dispatch opens units only while there are propagators.
+   */
+  beginPropagationUnit(): void {
+    this.unitDepth++;
+  }
+
+  endPropagationUnit(): void {
+    if (--this.unitDepth > 0) return;
+    const ops = this.unitOps;
+    if (ops.length === 0) return;
+    this.unitOps = [];
+    const send = (db: number, argv: string[]): void => {
+      for (let i = 0; i < this.propagators.length; i++) this.propagators[i]!(db, argv);
+    };
+    if (ops.length === 1) return send(ops[0]!.db, ops[0]!.argv);
+    // MULTI in the database of the first command (a SELECT before it, if any), EXEC where the last one ran.
+    send(ops[0]!.db, ['MULTI']);
+    for (const op of ops) send(op.db, op.argv);
+    send(ops[ops.length - 1]!.db, ['EXEC']);
   }
 
   private onExpired(db: Keyspace, key: string): void {
@@ -397,8 +487,10 @@ export class Engine {
   private tick(period: number): void {
     clock.lru = lruClockNow();
     this.cronLoops++;
-    if (this.activeExpireEnabled && !this.loading && this.pause.mode === null) this.activeExpireCycle(period);
+    // A replica expires nothing itself: the master's DELs do.
+    if (this.activeExpireEnabled && !this.loading && this.pause.mode === null && this.role === 'master') this.activeExpireCycle(period);
     this.sampleOps();
+    if (this.tracking.enabled) this.tracking.cron();
     for (let i = 0; i < this.cronHooks.length; i++) this.cronHooks[i]!();
     if (this.cronLoops % 10 === 0) this.clientsCron();
   }
@@ -503,4 +595,12 @@ export function expandNotifyFlags(s: string): string {
   let f = s.replace(/A/g, 'g$lshzxetd');
   if (!f.includes('K') && !f.includes('E')) f = ''; // neither keyspace nor keyevent: disabled
   return f;
+}
+
+/** Is `key` in `db` but logically expired (not yet deleted)? */
+function isStaleKey(db: Keyspace, key: string): boolean {
+  const slot = db.slotOf(key);
+  if (slot < 0) return false;
+  const exp = db.expireOf(slot);
+  return exp !== 0 && exp <= now();
 }

@@ -136,7 +136,7 @@ function clientsSection(e: Engine): InfoFields {
     ['client_recent_max_input_buffer', maxIn],
     ['client_recent_max_output_buffer', maxOut],
     ['blocked_clients', e.blocking.blockedCount],
-    ['tracking_clients', 0],
+    ['tracking_clients', e.tracking.clients.size],
     ['clients_in_timeout_table', inTimeoutTable],
   ]);
 }
@@ -248,6 +248,7 @@ function average(a: number[]): number {
 }
 
 function statsSection(e: Engine): InfoFields {
+  const tracking = e.tracking.stats();
   const st = e.stats;
   const ps = e.pubsub;
   return fields([
@@ -289,9 +290,9 @@ function statsSection(e: Engine): InfoFields {
     ['active_defrag_key_misses', 0],
     ['total_active_defrag_time', 0],
     ['current_active_defrag_time', 0],
-    ['tracking_total_keys', 0],
-    ['tracking_total_items', 0],
-    ['tracking_total_prefixes', 0],
+    ['tracking_total_keys', tracking.keys],
+    ['tracking_total_items', tracking.items],
+    ['tracking_total_prefixes', tracking.prefixes],
     ['unexpected_error_replies', 0],
     ['total_error_replies', st.totalErrorReplies],
     ['dump_payload_sanitizations', 0],

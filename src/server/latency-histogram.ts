@@ -20,6 +20,13 @@ function log2Floor(v: number): number {
 }
 
 function indexOf(ns: number): number {
+  if (ns >= 0 && ns < 0x80000000) {
+    // Below 2^31 ns (every ordinary call): integer ops only, the sub-bucket is a shift.
+    const t = ns | 0;
+    if (t < LINEAR) return t;
+    const te = 31 - Math.clz32(t);
+    return LINEAR + (te - 6) * SUB + (t >>> (te - SUB_BITS)) - SUB;
+  }
   const v = Math.max(0, Math.floor(ns));
   if (v < LINEAR) return v;
   const e = Math.min(log2Floor(v), MAX_EXP);

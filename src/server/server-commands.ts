@@ -227,12 +227,14 @@ function emptyDb(s: Session, index: number): number {
   const e = s.engine;
   const db = e.dbs[index]!;
   if (db.size === 0) return 0;
-  e.dbModified(index, (key) => db.slotOf(key) >= 0);
+  e.touchWatchedKeysInDb(index, null);
   return db.clear();
 }
 
 function flushdb(s: Session, argv: string[]): void {
   checkFlushMode(argv);
+  // Tracking clients drop their whole cache even when nothing was stored (Redis 7.0).
+  if (s.engine.tracking.enabled) s.engine.tracking.flushed();
   s.engine.dirty += emptyDb(s, s.dbIndex);
   // Propagated even when the database was already empty.
   s.preventPropagation = true;
@@ -243,6 +245,7 @@ function flushdb(s: Session, argv: string[]): void {
 function flushall(s: Session, argv: string[]): void {
   checkFlushMode(argv);
   const e = s.engine;
+  if (e.tracking.enabled) e.tracking.flushed();
   let removed = 0;
   for (let i = 0; i < e.dbs.length; i++) removed += emptyDb(s, i);
   e.dirty += removed;

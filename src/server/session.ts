@@ -23,6 +23,8 @@ export interface Transport {
   queryBufferBytes(): number;
   /** Resume command processing (after unblock / unpause). */
   resume(): void;
+  /** Write bytes as they are, after the replies encoded so far (a replica's RDB payload and command stream). */
+  sendRaw?(bytes: Buffer): void;
 }
 
 export interface MultiState {
@@ -63,6 +65,8 @@ export class Session {
   /** Keys watched by WATCH: "db\0key". Set to true by the engine when any is modified. */
   watching: Set<string> | null = null;
   watchDirty = false;
+  /** Watched keys that were already expired (not yet deleted) when watched: their deletion is no change. */
+  watchStale: Set<string> | null = null;
   readonly channels = new Set<string>();
   readonly patterns = new Set<string>();
   readonly shardChannels = new Set<string>();
@@ -80,6 +84,8 @@ export class Session {
   alsoPropagate: { db: number; argv: string[] }[] | null = null;
   /** Per command: suppress propagation even though the data changed. */
   preventPropagation = false;
+  /** Replays propagated commands (the AOF loader): already-rewritten forms are obeyed as written (XADD LIMIT with '='). */
+  obeyClient = false;
 
   constructor(
     readonly engine: Engine,

@@ -40,8 +40,8 @@ export interface TrackingMode {
 interface Pending {
   /** Default mode: one message per key. */
   keys: string[];
-  /** BCAST: one message with every key. */
-  bcastKeys: string[];
+  /** BCAST: per matching prefix ('' without prefixes), one message with its keys (as Redis sends one per prefix). */
+  bcastKeys: Map<string, Set<string>>;
   /** A flush: one null invalidation. */
   flush: boolean;
 }
@@ -130,9 +130,17 @@ export class Tracking {
     for (const [id, m] of this.clients) {
       if (!m.bcast) continue;
       if (m.noloop && writer !== null && writer.id === id) continue;
-      if (m.prefixes.length > 0 && !m.prefixes.some((p) => key.startsWith(p))) continue;
-      this.queue(id).bcastKeys.push(key);
+      if (m.prefixes.length === 0) {
+        addBcastKey(this.queue(id), '', key);
+        continue;
+      }
+      for (const p of m.prefixes) if (key.startsWith(p)) addBcastKey(this.queue(id), p, key);
     }
+  }
+
+  /** Server cron: a tracking-table-max-keys lowered by CONFIG SET applies without waiting for the next read. */
+  cron(): void {
+    if (this.table.size > 0) this.limitTable();
   }
 
   /**
@@ -157,7 +165,10 @@ export class Tracking {
     let items = 0;
     for (const ids of this.table.values()) items += ids.size;
     const prefixes = new Set<string>();
-    for (const m of this.clients.values()) for (const p of m.prefixes) prefixes.add(p);
+    for (const m of this.clients.values()) {
+      if (m.bcast && m.prefixes.length === 0) prefixes.add('');
+      for (const p of m.prefixes) prefixes.add(p);
+    }
     return { clients: this.clients.size, keys: this.table.size, items, prefixes: prefixes.size };
   }
 
@@ -168,13 +179,13 @@ export class Tracking {
       const p = this.queue(id);
       p.flush = true;
       p.keys.length = 0;
-      p.bcastKeys.length = 0;
+      p.bcastKeys.clear();
     }
   }
 
   private queue(id: number): Pending {
     let p = this.pending.get(id);
-    if (p === undefined) this.pending.set(id, (p = { keys: [], bcastKeys: [], flush: false }));
+    if (p === undefined) this.pending.set(id, (p = { keys: [], bcastKeys: new Map(), flush: false }));
     if (!this.flushScheduled) {
       // Writes outside a command (expiry, eviction) are delivered once the current job ends.
       this.flushScheduled = true;
@@ -198,7 +209,7 @@ export class Tracking {
       }
       if (p.flush) this.send(s, m, null);
       for (const k of p.keys) this.send(s, m, [k]);
-      if (p.bcastKeys.length > 0) this.send(s, m, p.bcastKeys);
+      for (const prefix of [...p.bcastKeys.keys()].sort()) this.send(s, m, [...p.bcastKeys.get(prefix)!]);
     }
   }
 
@@ -232,4 +243,10 @@ export class Tracking {
       else r.bulkArray(keys);
     }
   }
+}
+
+function addBcastKey(p: Pending, prefix: string, key: string): void {
+  const keys = p.bcastKeys.get(prefix);
+  if (keys === undefined) p.bcastKeys.set(prefix, new Set([key]));
+  else keys.add(key);
 }

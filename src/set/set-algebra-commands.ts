@@ -17,10 +17,13 @@ import { CommandError, Err } from '../errors.js';
 import { is } from '../commands/args.js';
 import { parseInt64 } from '../numbers/parse.js';
 import { SetValue, asSet } from './set-value.js';
+import { configCache } from '../commands/config-cache.js';
 
 /** set-max-intset-entries. */
+const intsetLimit = configCache({ entries: 'set-max-intset-entries' });
+
 export function maxIntsetEntries(s: Session): number {
-  return s.engine.config.num('set-max-intset-entries');
+  return intsetLimit(s.engine.config).entries;
 }
 
 /** Reply with members as a set (RESP3 `~`, RESP2 array). */

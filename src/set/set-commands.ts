@@ -18,8 +18,6 @@ import { SetValue, asSet } from './set-value.js';
 import { maxIntsetEntries, replySet, setAlgebraCommands } from './set-algebra-commands.js';
 
 const INT64_MAX = 9223372036854775807n;
-/** SPOP COUNT propagates as SREM commands of at most this many members each. */
-const SPOP_PROPAGATE_BATCH = 1024;
 
 /** Delete a set that a command emptied, firing `del` after the command's own event. */
 function deleteIfEmpty(s: Session, key: string, set: SetValue): void {
@@ -37,7 +35,8 @@ function sadd(s: Session, argv: string[]): void {
     set = new SetValue();
     s.db.set(key, set);
   }
-  const max = maxIntsetEntries(s);
+  // The intset limit only matters while the set is still an intset (a config read per call otherwise).
+  const max = set.isIntset ? maxIntsetEntries(s) : 0;
   let added = 0;
   for (let i = 2; i < argv.length; i++) if (set.add(argv[i]!, max)) added++;
   if (added > 0) s.wrote('s', 'sadd', key, added);
@@ -194,11 +193,10 @@ function spopCount(s: Session, key: string, countArg: string): void {
   // a new set from them instead of removing members one by one: its encoding
   // is decided afresh (a hashtable of integers can become an intset again).
   if ((size - count) * 5 <= count) set.reencode(maxIntsetEntries(s));
-  // Deterministic effect: SREM of the popped members, in batches.
-  s.rewriteAs(['SREM', key, ...popped.slice(0, SPOP_PROPAGATE_BATCH)]);
-  for (let i = SPOP_PROPAGATE_BATCH; i < count; i += SPOP_PROPAGATE_BATCH) {
-    s.propagateAlso(['SREM', key, ...popped.slice(i, i + SPOP_PROPAGATE_BATCH)]);
-  }
+  // Deterministic effect: one SREM per popped member, in pop order, as Redis 7.0 propagates it
+  // (the dispatcher wraps them in MULTI/EXEC).
+  s.rewriteAs(['SREM', key, popped[0]!]);
+  for (let i = 1; i < count; i++) s.propagateAlso(['SREM', key, popped[i]!]);
   s.wrote('s', 'spop', key, count);
   replySet(s, popped);
 }

@@ -33,8 +33,10 @@ import {
   incrId,
   isMaxId,
   parseStreamId,
+  formatIdParts,
 } from './stream-id.js';
 import { parseInt64 } from '../numbers/parse.js';
+import { configCache } from '../commands/config-cache.js';
 
 export const INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';
 
@@ -110,7 +112,7 @@ export function replyId(r: Reply, id: StreamID): void {
 /** One entry: [id, [field, value, ...]]. */
 export function replyEntry(r: Reply, ms: U64, seq: U64, fv: readonly string[]): void {
   r.arrayLen(2);
-  r.bulk(`${ms}-${seq}`);
+  r.bulk(formatIdParts(ms, seq));
   r.arrayLen(fv.length);
   for (let i = 0; i < fv.length; i++) r.bulk(fv[i]!);
 }
@@ -136,8 +138,11 @@ export function replyEntries(r: Reply, entries: readonly Entry[]): void {
   for (const e of entries) replyEntry(r, e.ms, e.seq, e.fv);
 }
 
+/** The node limits (read on every XADD), kept current by CONFIG SET. */
+const nodeLimitsOf = configCache({ maxEntries: 'stream-node-max-entries', maxBytes: 'stream-node-max-bytes' });
+
 export function nodeLimits(s: Session): NodeLimits {
-  return { maxEntries: s.engine.config.num('stream-node-max-entries'), maxBytes: s.engine.config.num('stream-node-max-bytes') };
+  return nodeLimitsOf(s.engine.config);
 }
 
 // ---------------------------------------------------------------------------
@@ -157,7 +162,19 @@ interface AddTrimArgs {
 
 const INCOMPATIBLE = 'ERR syntax error, MAXLEN and MINID options at the same time are not compatible';
 
+/** `XADD key * field value ...`: no option, an auto ID (what parseAddTrim finds for it). */
+const PLAIN_XADD: AddTrimArgs = Object.freeze({
+  trim: null,
+  trimArgIdx: 0,
+  idIdx: 2,
+  id: MIN_ID,
+  idGiven: false,
+  seqGiven: true,
+  noMkstream: false,
+});
+
 function parseAddTrim(s: Session, argv: string[], xadd: boolean): AddTrimArgs {
+  if (xadd && argv[2] === '*') return PLAIN_XADD;
   let strategy: 'maxlen' | 'minid' | null = null;
   let maxlen = 0;
   let minid = MIN_ID;
@@ -210,7 +227,10 @@ function parseAddTrim(s: Session, argv: string[], xadd: boolean): AddTrimArgs {
   }
   if (limit !== 0 && strategy === null) throw new CommandError('ERR syntax error, LIMIT cannot be used without specifying a trimming strategy');
   if (!xadd && strategy === null) throw new CommandError('ERR syntax error, XTRIM must be called with a trimming strategy');
-  if (limitGiven) {
+  if (s.obeyClient) {
+    // A propagated trim was rewritten to its exact result: no work limit, LIMIT with '=' allowed.
+    limit = 0;
+  } else if (limitGiven) {
     if (!approx) throw new CommandError('ERR syntax error, LIMIT cannot be used without the special ~ option');
   } else if (approx) {
     limit = 100 * s.engine.config.num('stream-node-max-entries');
@@ -251,14 +271,17 @@ function xadd(s: Session, argv: string[]): void {
   const id = st.nextId(a.idGiven ? a.id : null, a.seqGiven, now());
   if (id === null) throw new CommandError('ERR The ID specified in XADD is equal or smaller than the target stream top item');
   st.append(id, argv.slice(fieldPos), nodeLimits(s));
-  s.reply.bulk(formatId(id));
+  const idText = formatId(id);
+  s.reply.bulk(idText);
   s.wrote('t', 'xadd', key);
   let rewritten: string[] | null = null;
+  // The rewrites only matter to propagation: skipped when nothing is propagated (no AOF, no replicas).
+  const propagating = s.engine.propagators.length > 0;
   if (a.trim !== null) {
     if (st.trim(a.trim) > 0) s.engine.notify('t', 'xtrim', key, s.dbIndex);
-    if (a.trim.approx) approxRewrite((rewritten = argv.slice()), st, a.trim, a.trimArgIdx);
+    if (a.trim.approx && propagating) approxRewrite((rewritten = argv.slice()), st, a.trim, a.trimArgIdx);
   }
-  if (!a.idGiven || !a.seqGiven) (rewritten ??= argv.slice())[fieldPos - 1] = formatId(id);
+  if (propagating && (!a.idGiven || !a.seqGiven)) (rewritten ??= argv.slice())[fieldPos - 1] = idText;
   if (rewritten !== null) s.rewriteAs(rewritten);
   s.engine.blocking.signalKeyReady(s.dbIndex, key);
 }

@@ -16,6 +16,8 @@
  * argument is read up to its first NUL byte and may be at most 127 bytes.
  */
 
+import { latin1Decode } from '../protocol/bytes.js';
+
 /** An unsigned 64-bit integer: a number up to 2^53-1, a bigint beyond. */
 export type U64 = number | bigint;
 
@@ -90,7 +92,55 @@ export function decrId(id: StreamID): StreamID | null {
 }
 
 export function formatId(id: StreamID): string {
-  return `${id.ms}-${id.seq}`;
+  return formatIdParts(id.ms, id.seq);
+}
+
+/** Scratch bytes for formatIdParts: the digits of `scratchMs` stay at its start. */
+const idScratch = Buffer.allocUnsafe(48);
+let scratchMs = -1;
+let scratchMsEnd = 0;
+
+/** Decimal digits of a safe non-negative integer into `b` at `p` (int32 arithmetic only); returns the end. */
+function putDigits(b: Buffer, p: number, v: number): number {
+  if (v >= 0x80000000) {
+    // Up to 2^53: the high part (< 2^31) and then 8 digits of the low part.
+    const hi = Math.floor(v / 1e8);
+    p = putDigits(b, p, hi);
+    let x = (v - hi * 1e8) | 0;
+    for (let q = p + 7; q >= p; q--) {
+      const t = (x / 10) | 0;
+      b[q] = 48 + x - t * 10;
+      x = t;
+    }
+    return p + 8;
+  }
+  let x = v | 0;
+  let end = p + 1;
+  for (let t = x; t >= 10; t = (t / 10) | 0) end++;
+  for (let q = end - 1; q >= p; q--) {
+    const t = (x / 10) | 0;
+    b[q] = 48 + x - t * 10;
+    x = t;
+  }
+  return end;
+}
+
+/**
+ * `<ms>-<seq>` as a flat string. A template literal would give a V8 cons
+ * string (13+ chars), which the reply encoder's per-char copy reads through
+ * a slow runtime path; the ID is written as bytes and decoded instead (the
+ * ms digits are kept from the previous call when ms is the same).
+ */
+export function formatIdParts(ms: U64, seq: U64): string {
+  if (typeof ms !== 'number' || typeof seq !== 'number') return `${ms}-${seq}`;
+  if (ms !== scratchMs) {
+    scratchMsEnd = putDigits(idScratch, 0, ms);
+    scratchMs = ms;
+  }
+  let p = scratchMsEnd;
+  idScratch[p++] = 45; // '-'
+  p = putDigits(idScratch, p, seq);
+  return latin1Decode(idScratch, 0, p);
 }
 
 /** A signed 64-bit difference a - b, wrapped like C's int64 arithmetic on uint64 operands. */

@@ -83,6 +83,12 @@ function parseRead(argv: string[], xreadgroup: boolean): ReadArgs {
   return a;
 }
 
+/** A blocked XREADGROUP that ends in an error counts as a failed call (INFO commandstats). */
+function failedBlockedCall(s: Session): void {
+  const c = s.engine.commands.get('xreadgroup');
+  if (c !== undefined) c.failedCalls++;
+}
+
 /** The NOGROUP error of XREADGROUP. */
 function noGroup(key: string, group: string): CommandError {
   return new CommandError(errorText(`NOGROUP No such key '${cstr(key)}' or consumer group '${cstr(group)}' in XREADGROUP with GROUP option`));
@@ -298,6 +304,7 @@ function blockRead(s: Session, a: ReadArgs, ids: StreamID[]): void {
         if (group === null) return false;
         release?.();
         bs.engine.countError('UNBLOCKED');
+        failedBlockedCall(bs);
         bs.reply.error('UNBLOCKED the stream key no longer exists');
         return true;
       }
@@ -308,6 +315,7 @@ function blockRead(s: Session, a: ReadArgs, ids: StreamID[]): void {
         if (g === undefined) {
           release?.();
           bs.engine.countError('NOGROUP');
+          failedBlockedCall(bs);
           bs.reply.error('NOGROUP the consumer group this client was blocked on no longer exists');
           return true;
         }

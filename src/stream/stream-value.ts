@@ -96,7 +96,8 @@ const I64_MAX = (1n << 63n) - 1n;
 
 /** Size of a string element (stored as an integer when it is the canonical text of an int64). */
 function strElem(s: string): number {
-  if (s.length <= 20 && INT_STRING.test(s)) {
+  const c = s.length > 0 ? s.charCodeAt(0) : 0;
+  if (s.length <= 20 && ((c >= 48 && c <= 57) || c === 45) && INT_STRING.test(s)) {
     const n = Number(s);
     if (Number.isSafeInteger(n)) return intElem(n);
     const b = BigInt(s);
@@ -115,8 +116,15 @@ const LP_OVERHEAD = 7;
 class StreamNode {
   readonly ms: U64[] = [];
   readonly seq: U64[] = [];
-  /** Field/value pairs per entry; null once deleted. */
-  readonly fv: (string[] | null)[] = [];
+  /**
+   * Field/value pairs per entry; null once deleted. An entry of one field,
+   * the master entry's only field, is stored as its value string alone
+   * (Redis too stores such entries without their fields): one object per
+   * entry instead of three. `entry(i)` gives the pairs either way.
+   */
+  readonly fv: (string[] | string | null)[] = [];
+  /** Live entries stored as a value string alone (memory model). */
+  compact = 0;
   live = 0;
   dead = 0;
   /** Entries before this index are all deleted. */
@@ -169,6 +177,9 @@ class StreamNode {
     for (let i = 0; same && i < n; i++) if (fv[2 * i] !== mf[i]) same = false;
     let b = 2 + intElem(diffI64(ms, this.masterMs)) + intElem(diffI64(seq, this.masterSeq)); // flags + deltas
     if (same) {
+      // Share the master entry's field strings (as Redis stores such an entry without its fields):
+      // the argument strings die young instead of being retained per entry.
+      for (let i = 0; i < n; i++) fv[2 * i] = mf[i]!;
       for (let i = 1; i < fv.length; i += 2) b += strElem(fv[i]!);
       b += intElem(n + 3);
     } else {
@@ -179,18 +190,35 @@ class StreamNode {
     this.fixed += b;
     this.ms.push(ms);
     this.seq.push(seq);
-    this.fv.push(fv);
+    if (same && n === 1) {
+      this.fv.push(fv[1]!);
+      this.compact++;
+    } else this.fv.push(fv);
     this.live++;
+  }
+
+  /** The field/value pairs of entry i, or null when deleted. */
+  entry(i: number): string[] | null {
+    const e = this.fv[i];
+    if (e === null || e === undefined) return null;
+    return typeof e === 'string' ? [this.masterFields[0]!, e] : e;
+  }
+
+  /** Field and value bytes of live entry i. */
+  entryBytes(i: number): number {
+    const e = this.fv[i]!;
+    return typeof e === 'string' ? this.masterFields[0]!.length + e.length : fvBytes(e);
   }
 
   /** Mark entry i deleted (it is live); returns its field/value bytes. */
   kill(i: number): number {
-    const fv = this.fv[i]!;
+    const bytes = this.entryBytes(i);
+    if (typeof this.fv[i] === 'string') this.compact--;
     this.fv[i] = null;
     this.live--;
     this.dead++;
     if (i === this.first) while (this.first < this.fv.length && this.fv[this.first] === null) this.first++;
-    return fvBytes(fv);
+    return bytes;
   }
 
   id(i: number): StreamID {
@@ -202,6 +230,7 @@ class StreamNode {
     n.ms.push(...this.ms);
     n.seq.push(...this.seq);
     n.fv.push(...this.fv);
+    n.compact = this.compact;
     n.live = this.live;
     n.dead = this.dead;
     n.first = this.first;
@@ -227,6 +256,8 @@ export class StreamValue implements AggregateValue {
   size = 0;
   /** Sum of the live entries' field and value lengths. */
   bytes = 0;
+  /** Live entries stored compactly (a lone master field: StreamNode.fv), for the memory model. */
+  compactEntries = 0;
   lastId: StreamID = MIN_ID;
   /** Recorded first entry ID (0-0 when empty). */
   firstId: StreamID = MIN_ID;
@@ -282,7 +313,9 @@ export class StreamValue implements AggregateValue {
       node = new StreamNode(id.ms, id.seq, fields);
       this.nodes.push(node);
     }
+    const compactBefore = node.compact;
     node.push(id.ms, id.seq, fv);
+    this.compactEntries += node.compact - compactBefore;
     this.size++;
     this.bytes += fvBytes(fv);
     this.entriesAdded = incI64(this.entriesAdded);
@@ -298,9 +331,13 @@ export class StreamValue implements AggregateValue {
     const i = node.lower(id.ms, id.seq);
     if (i >= node.ms.length || node.ms[i] !== id.ms || node.seq[i] !== id.seq || node.fv[i] === null) return false;
     if (node.live === 1) {
-      this.bytes -= fvBytes(node.fv[i]!);
+      this.bytes -= node.entryBytes(i);
       this.removeNode(k);
-    } else this.bytes -= node.kill(i);
+    } else {
+      const compactBefore = node.compact;
+      this.bytes -= node.kill(i);
+      this.compactEntries += node.compact - compactBefore;
+    }
     this.size--;
     return true;
   }
@@ -317,7 +354,7 @@ export class StreamValue implements AggregateValue {
     const node = this.nodes[k]!;
     const i = node.lower(id.ms, id.seq);
     if (i >= node.ms.length || node.ms[i] !== id.ms || node.seq[i] !== id.seq) return null;
-    return node.fv[i] ?? null;
+    return node.entry(i);
   }
 
   /**
@@ -340,7 +377,7 @@ export class StreamValue implements AggregateValue {
       if (whole) {
         for (let i = node.first; i < node.fv.length; i++) {
           const fv = node.fv[i];
-          if (fv !== null && fv !== undefined) this.bytes -= fvBytes(fv);
+          if (fv !== null && fv !== undefined) this.bytes -= node.entryBytes(i);
         }
         this.removeNode(this.head);
         this.size -= entries;
@@ -351,7 +388,9 @@ export class StreamValue implements AggregateValue {
       for (let i = node.first; i < node.fv.length; i++) {
         if (maxlen ? this.size <= t.maxlen : !idLess(node.ms[i]!, node.seq[i]!, t.minid.ms, t.minid.seq)) break;
         if (node.fv[i] === null) continue;
+        const compactBefore = node.compact;
         this.bytes -= node.kill(i);
+        this.compactEntries += node.compact - compactBefore;
         this.size--;
         removed++;
       }
@@ -369,6 +408,7 @@ export class StreamValue implements AggregateValue {
   }
 
   private removeNode(k: number): void {
+    this.compactEntries -= this.nodes[k]!.compact;
     if (k === this.head) {
       this.nodes[k] = undefined as unknown as StreamNode;
       this.head++;
@@ -415,8 +455,8 @@ export class StreamValue implements AggregateValue {
           const ms = node.ms[i]!;
           const seq = node.seq[i]!;
           if (idLess(end.ms, end.seq, ms, seq)) return;
-          const fv = node.fv[i];
-          if (fv !== null && !visit(ms, seq, fv!)) return;
+          const fv = node.entry(i);
+          if (fv !== null && !visit(ms, seq, fv)) return;
         }
       }
     } else {
@@ -429,8 +469,8 @@ export class StreamValue implements AggregateValue {
           const ms = node.ms[i]!;
           const seq = node.seq[i]!;
           if (idLess(ms, seq, start.ms, start.seq)) return;
-          const fv = node.fv[i];
-          if (fv !== null && !visit(ms, seq, fv!)) return;
+          const fv = node.entry(i);
+          if (fv !== null && !visit(ms, seq, fv)) return;
         }
         k--;
         if (k >= this.head) i = nodes[k]!.ms.length - 1;
@@ -516,6 +556,7 @@ export class StreamValue implements AggregateValue {
     for (let k = this.head; k < this.nodes.length; k++) c.nodes.push(this.nodes[k]!.copy());
     c.size = this.size;
     c.bytes = this.bytes;
+    c.compactEntries = this.compactEntries;
     c.lastId = this.lastId;
     c.firstId = this.firstId;
     c.maxDeletedId = this.maxDeletedId;

@@ -90,7 +90,8 @@ describe('loading damaged AOFs', () => {
     );
     const r = cli(['check-aof', manifestPath(dir)]);
     expect(r.code).toBe(1);
-    expect(r.out).toContain(`Bad file format at byte offset ${at}`);
+    // redis-check-aof's words: the offset of the line read, in hex.
+    expect(r.out).toContain(`0x${at.toString(16).padStart(16, ' ')}: Expected prefix '$', got: 'X'`);
     expect(r.out).toContain(`ok_up_to=${cmdStart}`);
   });
 

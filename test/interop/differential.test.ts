@@ -26,11 +26,11 @@
  *   DIFF_VERBOSE=1         print per-command statistics
  *   DIFF_TAIL=<n>          commands of history shown with a mismatch (default 20)
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ABS_MIN_OFFSET_S, AGGREGATE_PROBES, COMMANDS, CommandGenerator, Prng, type AggregateType, type Step } from './command-gen.js';
 import { clip, cliArgv as fmtArgv, continueOnMismatch, diffSeed, envInt, formatReply, historyTail, skipSet, useServerPair } from './diff-kit.js';
 import { RawClient, startCacheside, type RespValue } from './harness.js';
+import { parseBenchmark, requireTools, run } from './tools.js';
 
 const SEED = diffSeed(true);
 const ROUNDS = envInt('DIFF_ROUNDS', 6, true);
@@ -345,56 +345,10 @@ async function mismatchReport(
 }
 
 // ---------------------------------------------------------------------------
-// Helpers for the benchmark test
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], timeoutMs: number): Promise<RunResult> {
-  const env = { ...process.env };
-  delete env.REDISCLI_AUTH;
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} timed out after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const hasCommand = (name: string): boolean => spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
-
-/** `SET: 123456.79 requests per second, p50=0.191 msec` → rates by test name (progress lines end in \r). */
-function parseBenchmark(output: string): Map<string, number> {
-  const rates = new Map<string, number>();
-  for (const line of output.split(/[\r\n]+/)) {
-    const m = /^\s*(.+?):\s+([\d.]+)\s+requests per second/.exec(line);
-    if (m) rates.set(m[1]!, Number(m[2]));
-  }
-  return rates;
-}
-
-// ---------------------------------------------------------------------------
 
 describe('differential: cacheside vs redis-server 7.0', () => {
   beforeAll(() => {
-    const missing = ['redis-server', 'redis-benchmark'].filter((t) => !hasCommand(t));
-    if (missing.length > 0) throw new Error(`${missing.join(', ')} not on PATH: run \`bash test/interop/ensure-redis.sh\` first`);
+    requireTools('redis-server', 'redis-benchmark');
   });
   const servers = useServerPair({ debug: false });
 
@@ -540,7 +494,7 @@ describe('differential: cacheside vs redis-server 7.0', () => {
       const r = await run(
         'redis-benchmark',
         ['-p', String(bench.port), '-q', '-n', '20000', '-c', '20', '-P', '16', '-t', 'set,get,incr,mset,ping'],
-        120_000,
+        { timeoutMs: 120_000 },
       );
       const out = `${r.stdout}\n${r.stderr}`;
       expect(r.code, out).toBe(0);

@@ -117,6 +117,8 @@ describe('stream RDB codec', () => {
               name: 'g',
               lastId: entries[0]!.id,
               entriesRead: type === RdbType.STREAM_LISTPACKS ? -1 : 1,
+              // v1 does not store it: the loader estimates it from the stream
+              ...(type === RdbType.STREAM_LISTPACKS ? { estimateEntriesRead: true } : {}),
               pel: [{ id: entries[0]!.id, deliveryTime: 1700000000000, deliveryCount: 3 }],
               consumers: [
                 { name: 'c1', seenTime: 1700000000001, activeTime: type === RdbType.STREAM_LISTPACKS_3 ? 1700000000002 : -1, pel: [entries[0]!.id] },
