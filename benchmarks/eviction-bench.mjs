@@ -10,6 +10,7 @@
 //     (redis-benchmark, random keys), for cacheside.
 // Expects `npm run build`. See benchmarks/README.md.
 import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { LRUCache } from 'lru-cache';
 import {
   CACHESIDE_CLI,
@@ -40,6 +41,8 @@ const USAGE = `usage: node benchmarks/eviction-bench.mjs [options]
   --batch 200           GETs per pipelined batch (misses then SET in one batch)
   --set-n 1000000       requests per redis-benchmark SET run
   --reps 3              redis-benchmark repetitions per configuration
+  --parts hit,set       which parts to run: hit (hit ratios), set (SET throughput)
+  --policies allkeys-lru,allkeys-lfu   policies of the hit-ratio part
   --quick               requests and set-n divided by 5
   --record              append the results to benchmarks/RESULTS.md`;
 
@@ -146,9 +149,26 @@ function benchSet(port, n, pin) {
   return rps;
 }
 
+/** The server's CPU seconds so far (INFO cpu: used_cpu_user + used_cpu_sys). */
+async function serverCpu(port) {
+  const conn = await Conn.connect(port);
+  try {
+    const info = String(await conn.call('INFO', 'cpu'));
+    let s = 0;
+    for (const m of info.matchAll(/^used_cpu_(?:user|sys):([\d.]+)/gm)) s += Number(m[1]);
+    return s;
+  } finally {
+    conn.close();
+  }
+}
+
+const loadAverage = () => os.loadavg()[0].toFixed(2);
+
 async function main() {
   const args = parseArgs(process.argv.slice(2), ['record', 'quick']);
   const quick = args.quick === true;
+  const parts = new Set(String(args.parts ?? 'hit,set').split(','));
+  for (const p of parts) if (p !== 'hit' && p !== 'set') throw new UsageError(`--parts: unknown part ${p}`);
   const maxmemoryMb = positiveInt(args['maxmemory-mb'] ?? '64', 'maxmemory-mb');
   const valueSize = positiveInt(args['value-size'] ?? '500', 'value-size');
   const requests = Math.floor(positiveInt(args.requests ?? '1500000', 'requests') / (quick ? 5 : 1));
@@ -157,7 +177,7 @@ async function main() {
   const reps = positiveInt(args.reps ?? '3', 'reps');
   installCleanup();
   const pin = pinning();
-  const haveRedis = which('redis-server') !== null;
+  const haveRedis = Boolean(which('redis-server'));
   const value = 'v'.repeat(valueSize);
   const maxmemory = maxmemoryMb * MB;
   // "Fit": keys of this value size in maxmemory at ~100 bytes of overhead per key; ten times as many exist.
@@ -166,8 +186,10 @@ async function main() {
   const trace = zipfTrace(keys, 0.99, 2 * requests, 42);
   console.log(`maxmemory ${maxmemoryMb} MB, ${valueSize}-byte values, ${keys} keys (10 × ${fit}), Zipf 0.99, ${requests} warm-up + ${requests} measured requests`);
 
+  const loadStart = loadAverage();
   const rows = [];
-  for (const policy of ['allkeys-lru', 'allkeys-lfu']) {
+  const policies = String(args.policies ?? 'allkeys-lru,allkeys-lfu').split(',');
+  for (const policy of parts.has('hit') ? policies : []) {
     const row = { policy };
     for (const kind of haveRedis ? ['cacheside', 'redis'] : ['cacheside']) {
       const extra = ['--maxmemory', `${maxmemoryMb}mb`, '--maxmemory-policy', policy];
@@ -193,24 +215,30 @@ async function main() {
     rows.push(row);
   }
 
-  // Throughput: SET with constant eviction vs SET without maxmemory.
+  // Throughput: SET with constant eviction vs SET without maxmemory, alternating; per repetition the
+  // ratio of req/s and the server CPU time per request (steadier on a shared machine).
   const setRates = { evicting: [], unlimited: [] };
-  for (let rep = 0; rep < reps; rep++) {
+  const setCpu = { evicting: [], unlimited: [] };
+  for (let rep = 0; rep < (parts.has('set') ? reps : 0); rep++) {
     for (const mode of rep % 2 === 0 ? ['evicting', 'unlimited'] : ['unlimited', 'evicting']) {
       const extra = mode === 'evicting' ? ['--maxmemory', `${maxmemoryMb}mb`, '--maxmemory-policy', 'allkeys-lru'] : [];
       const srv = await startServer({ name: 'cacheside', command: process.execPath, args: cachesideArgs(extra), pin: pin.server });
       try {
         if (mode === 'evicting') benchSet(srv.port, Math.max(setN, Math.ceil((2 * maxmemory) / 250)), pin.client); // fill past the limit first
+        const c0 = await serverCpu(srv.port);
         const rps = benchSet(srv.port, setN, pin.client);
+        const cpuUs = ((await serverCpu(srv.port)) - c0) * 1e6 / setN;
         setRates[mode].push(rps);
-        console.log(`  SET ${mode}: ${rps.toFixed(0)} req/s`);
+        setCpu[mode].push(cpuUs);
+        console.log(`  SET ${mode}: ${rps.toFixed(0)} req/s, ${cpuUs.toFixed(2)} µs CPU/request`);
       } finally {
         await srv.stop();
       }
     }
   }
-  const evicting = median(setRates.evicting);
-  const unlimited = median(setRates.unlimited);
+  const loadEnd = loadAverage();
+  const setRatios = setRates.evicting.map((x, i) => x / setRates.unlimited[i]);
+  const cpuRatios = setCpu.evicting.map((x, i) => setCpu.unlimited[i] / x);
 
   const pct = (x) => (x === undefined ? 'n/a' : `${(x * 100).toFixed(2)}%`);
   const hitHeaders = ['policy', 'cacheside hit ratio', 'keys held', 'redis hit ratio', 'keys held', 'exact LRU (cacheside size)', 'exact LRU (redis size)'];
@@ -223,13 +251,18 @@ async function main() {
     pct(r.lruCacheside),
     pct(r.lruRedis),
   ]);
-  const setHeaders = ['SET (redis-benchmark -P 16 -c 50 -d 100, random keys)', 'req/s (median)', 'runs'];
-  const setRows = [
-    ['no maxmemory', unlimited.toFixed(0), setRates.unlimited.map((x) => x.toFixed(0)).join(', ')],
-    [`maxmemory ${maxmemoryMb}mb allkeys-lru, evicting`, evicting.toFixed(0), setRates.evicting.map((x) => x.toFixed(0)).join(', ')],
-    ['ratio evicting / unlimited', (evicting / unlimited).toFixed(2), ''],
-  ];
-  console.log('\n' + textTable(hitHeaders, hitRows) + '\n\n' + textTable(setHeaders, setRows));
+  const setHeaders = ['SET (redis-benchmark -P 16 -c 50 -d 100, random keys)', 'req/s (median)', 'runs', 'server CPU/request (median)', 'runs'];
+  const us = (xs) => xs.map((x) => x.toFixed(2)).join(', ');
+  const setRows = parts.has('set')
+    ? [
+        ['no maxmemory', median(setRates.unlimited).toFixed(0), setRates.unlimited.map((x) => x.toFixed(0)).join(', '), `${median(setCpu.unlimited).toFixed(2)} µs`, us(setCpu.unlimited)],
+        [`maxmemory ${maxmemoryMb}mb allkeys-lru, evicting`, median(setRates.evicting).toFixed(0), setRates.evicting.map((x) => x.toFixed(0)).join(', '), `${median(setCpu.evicting).toFixed(2)} µs`, us(setCpu.evicting)],
+        ['evicting / unlimited (median of the per-repetition ratios; CPU: unlimited ÷ evicting)', median(setRatios).toFixed(2), us(setRatios), median(cpuRatios).toFixed(2), us(cpuRatios)],
+      ]
+    : [];
+  if (rows.length > 0) console.log('\n' + textTable(hitHeaders, hitRows));
+  if (setRows.length > 0) console.log('\n' + textTable(setHeaders, setRows));
+  console.log(`\nload average (1 min) at start ${loadStart}, at end ${loadEnd}`);
   if (!haveRedis) console.log('\nredis-server not installed: no Redis comparison');
 
   if (args.record) {
@@ -237,16 +270,25 @@ async function main() {
       `\`${invocation()}\``,
       '',
       describeEnvironment(pin),
-      '',
-      `Hit ratio: maxmemory ${maxmemoryMb} MB in both servers, ${valueSize}-byte values, ${keys} keys (ten times the ${fit} that fit at ~${valueSize + 100} bytes a key), ` +
-        `Zipf skew 0.99 (seeded trace, the same for every run), cache-aside (GET, then SET on a miss, pipelined by ${batch}); ${requests} warm-up requests, then ${requests} measured. ` +
-        'The exact LRU is lru-cache replaying the same trace with room for as many keys as the server held at the end.',
-      '',
-      markdownTable(hitHeaders, hitRows),
-      '',
-      `SET throughput under constant eviction (the evicting server is filled past its limit first), ${reps} alternating repetitions of ${setN} requests:`,
-      '',
-      markdownTable(setHeaders, setRows),
+      `load average (1 min) at start ${loadStart}, at end ${loadEnd}`,
+      ...(rows.length > 0
+        ? [
+            '',
+            `Hit ratio: maxmemory ${maxmemoryMb} MB in both servers, ${valueSize}-byte values, ${keys} keys (ten times the ${fit} that fit at ~${valueSize + 100} bytes a key), ` +
+              `Zipf skew 0.99 (seeded trace, the same for every run), cache-aside (GET, then SET on a miss, pipelined by ${batch}); ${requests} warm-up requests, then ${requests} measured. ` +
+              'The exact LRU is lru-cache replaying the same trace with room for as many keys as the server held at the end.',
+            '',
+            markdownTable(hitHeaders, hitRows),
+          ]
+        : []),
+      ...(setRows.length > 0
+        ? [
+            '',
+            `SET throughput under constant eviction (the evicting server is filled past its limit first), ${reps} alternating repetitions of ${setN} requests:`,
+            '',
+            markdownTable(setHeaders, setRows),
+          ]
+        : []),
       haveRedis ? '' : '\nredis-server not installed: no Redis comparison.',
     ].join('\n');
     recordResults('eviction-bench', body);

@@ -15,7 +15,7 @@ import { splitCommandLine, applyCommandLine } from './cli-args.js';
 import { startEngine } from './server/bootstrap.js';
 import { reexecWithHeapFlags } from './memory/heap-limit.js';
 import { CONFIG_TABLE } from './config/config-table.js';
-import { checkAof } from './persistence/aof-check.js';
+import { checkAof, parseTimestampArg } from './persistence/aof-check.js';
 import { checkRdbFile } from './persistence/rdb-check.js';
 
 /** The sidecar (hono, undici, pino, ...) is loaded only by the commands that run it. */
@@ -36,9 +36,11 @@ Usage:
   cacheside proxy --upstream URL --engine redis://host:6379 [--http-port N] [--config FILE]
       Run the HTTP sidecar alone against a shared engine (cacheside, Redis, Valkey,
       Redis Cluster or Sentinel).
-  cacheside check-aof [--fix] <file.manifest|file.aof>
+  cacheside check-aof [--fix|--truncate-to-timestamp <ts>] <file.manifest|file.aof>
       Check an append-only file (a multi-part AOF through its manifest, or one
-      file), like redis-check-aof; --fix truncates a damaged tail after asking.
+      file), like redis-check-aof; --fix truncates a damaged tail after asking;
+      --truncate-to-timestamp cuts the AOF after the last #TS: annotation not
+      later than <ts> (unix seconds; needs aof-timestamp-enabled yes).
   cacheside check-rdb <dump.rdb>
       Check an RDB file, like redis-check-rdb.
   cacheside --help | cacheside server --help | cacheside start --help | cacheside proxy --help
@@ -94,6 +96,20 @@ async function runServer(args: string[]): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
+/**
+ * cacheside start: the engine and the sidecar in one process. A maxmemory
+ * needs the same V8 heap settings as with `cacheside server`, so the process
+ * re-executes itself with them first (src/memory/heap-limit.ts), before
+ * loading the sidecar; the child runs both.
+ */
+async function runStartCommand(args: string[]): Promise<void> {
+  const { extractSidecarFlags } = await import('./sidecar/settings.js');
+  const config = new ConfigStore();
+  applyCommandLine(config, splitCommandLine(extractSidecarFlags(args).rest));
+  if (reexecWithHeapFlags(config)) return;
+  return (await sidecarCli()).runStart(args);
+}
+
 /** Ask on the terminal (check-aof --fix); anything but y/yes is no. */
 function confirm(question: string): Promise<boolean> {
   process.stdout.write(question);
@@ -116,13 +132,27 @@ function confirm(question: string): Promise<boolean> {
 }
 
 async function runCheckAof(args: string[]): Promise<void> {
-  const fix = args[0] === '--fix';
-  const rest = fix ? args.slice(1) : args;
-  if (rest.length !== 1) {
-    process.stderr.write('Usage: cacheside check-aof [--fix] <file.manifest|file.aof>\n');
+  // As redis-check-aof: <file> | --fix <file> | --truncate-to-timestamp <ts> <file>.
+  const usage = () => {
+    process.stdout.write('Usage: cacheside check-aof [--fix|--truncate-to-timestamp $timestamp] <file.manifest|file.aof>\n');
     process.exit(1);
-  }
-  const code = await checkAof(rest[0]!, { fix, confirm, out: (l) => process.stdout.write(l + '\n') });
+  };
+  let fix = false;
+  let ts = 0;
+  if (args.length === 2) {
+    if (args[0] !== '--fix') usage();
+    fix = true;
+  } else if (args.length === 3) {
+    if (args[0] !== '--truncate-to-timestamp') usage();
+    const t = parseTimestampArg(args[1]!);
+    if (t === null) {
+      process.stdout.write('Invalid timestamp, aborting...\n');
+      process.exit(1);
+    }
+    ts = t;
+  } else if (args.length !== 1) usage();
+  const out = (l: string) => process.stdout.write(l + '\n');
+  const code = await checkAof(args[args.length - 1]!, { fix, truncateToTimestamp: ts, confirm, out });
   process.exit(code);
 }
 
@@ -154,7 +184,7 @@ async function main(argv: string[]): Promise<void> {
     case 'server':
       return runServer(rest);
     case 'start':
-      return (await sidecarCli()).runStart(rest);
+      return runStartCommand(rest);
     case 'proxy':
       return (await sidecarCli()).runProxy(rest);
     case 'check-aof':

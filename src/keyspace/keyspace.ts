@@ -1,9 +1,12 @@
 /**
  * One logical database: key → value, with expiries.
  *
- * Layout: a Map from key to a dense slot, and parallel dense arrays indexed by
- * slot (key, value, absolute expiry in ms, access metadata for LRU/LFU). A
- * second dense array indexes the slots of volatile keys (those with a TTL).
+ * Layout: keys live in dense slots — parallel arrays indexed by slot (key,
+ * value, a record of key hash and position in the volatile index, access
+ * metadata for LRU/LFU) — and an open-addressing hash table (linear probing,
+ * Int32Array of slot + 1, 0 = empty) finds a key's slot. A second dense pair
+ * of arrays lists the slots of volatile keys (those with a TTL) with their
+ * absolute expiry, so keys without a TTL carry no expiry field at all.
  * Deletion swaps the last slot into the hole, so:
  *  - random sampling is O(1) (RANDOMKEY, eviction, active expiry), for all keys
  *    or volatile keys only;
@@ -11,14 +14,23 @@
  *    element from the highest slot to a lower one, so an element present for
  *    the whole scan is reported at least once (it can only move into the part
  *    not yet visited, or be visited again).
- * This costs ~50 bytes per key beyond the key and value strings.
+ * The table stores no keys, only slots: a lookup hashes the key once (seeded,
+ * see hashKey) and compares the stored hash of each probed slot before the
+ * key itself; deletes (backward-shift, no tombstones), swaps and rehashes use
+ * the stored hashes and compare slot numbers only. The table is kept between
+ * 15% and 60% full. Per key this costs 12 bytes of slot arrays (plus their
+ * growth slack), 16 bytes of key/value array elements and ~7-13 bytes of
+ * table, beyond the key and value strings — less than half of what a JS Map
+ * index cost (28 bytes per entry of a table 1-4 times the number of keys,
+ * plus 24 bytes of typed arrays).
  *
- * Memory model (src/memory/size-model.ts): each slot also records the
- * modelled bytes of its key and value (`Keyspace.measure`), and `memBytes`
- * is their sum, kept exact on insert, overwrite and delete; a value changed
- * in place after `getForWrite` is re-measured when its command ends
+ * Memory model (src/memory/size-model.ts): `memBytes` is the sum of the
+ * modelled bytes of every key and value (`Keyspace.measure`, O(1)), kept
+ * exact on insert, overwrite and delete; a value handed out by `getForWrite`
+ * is measured out then, and back in when its command ends
  * (`KeyspaceEvents.mutated` → `remeasure`). `shape` follows the capacity of
- * the index Map and arrays (src/memory/table-shape.ts).
+ * the key/value arrays (src/memory/table-shape.ts); the typed arrays report
+ * their own lengths.
  */
 import { clock, now } from './clock.js';
 import type { Value } from './values.js';
@@ -56,35 +68,93 @@ export interface KeyspaceEvents {
   stats: { hits: number; misses: number };
 }
 
-function grow<T extends Float64Array | Uint32Array | Int32Array>(a: T, need: number): T {
+/** Slots of the per-slot typed arrays a new (or cleared) database starts with. */
+const INITIAL_SLOTS = 16;
+/** Entries of the hash table a new database starts with (a power of two). */
+const INITIAL_TABLE = 16;
+/** The table grows (doubles) past this fill ratio, and halves below SHRINK_LOAD. */
+const MAX_LOAD = 0.6;
+const SHRINK_LOAD = 0.15;
+/** Int32s per slot record, and the fields' offsets in it. */
+const REC = 2;
+const R_HASH = 0;
+const R_AUX = 1;
+/** R_AUX: position in the volatile index + 1 (0: no expiry) in the low bits ... */
+const VOL_MASK = (1 << 30) - 1;
+/** ... and this bit while the value is "measured out" (handed to getForWrite, re-measured at the command's end). */
+const OUT = 1 << 30;
+
+/**
+ * Grow a typed array to hold `need` elements: by half again (as V8 grows a
+ * JS array's backing store), so that the slack after growth is at most a
+ * third and the garbage a growth leaves (the old array) two thirds of the new.
+ */
+function grow<T extends Float64Array | Uint32Array | Int32Array>(a: T, need: number, exact = 0): T {
   if (need <= a.length) return a;
-  const b = new (a.constructor as new (n: number) => T)(Math.max(need, a.length * 2, 16));
+  const b = new (a.constructor as new (n: number) => T)(exact > 0 ? exact : Math.max(need, a.length + (a.length >>> 1), INITIAL_SLOTS));
   b.set(a);
   return b;
 }
 
+/** Per-process random seed of the key hash (hash flooding needs the seed to aim collisions). */
+const HASH_SEED = (Math.random() * 0x100000000) | 0;
+
+/**
+ * The hash of a key (a latin1 string): FNV-1a over its chars, four at a
+ * time (a latin1 char is a byte), from a random seed, then murmur3's
+ * finalizer so the low bits (the table index) depend on every char. An int32.
+ */
+export function hashKey(key: string): number {
+  const n = key.length;
+  let h = HASH_SEED ^ n;
+  let i = 0;
+  // Four chars (bytes: latin1) a step, then the tail one by one.
+  for (const end = n - 3; i < end; i += 4) {
+    h = Math.imul(h ^ (key.charCodeAt(i) | (key.charCodeAt(i + 1) << 8) | (key.charCodeAt(i + 2) << 16) | (key.charCodeAt(i + 3) << 24)), 0x01000193);
+  }
+  for (; i < n; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
 export class Keyspace {
-  private index = new Map<string, number>();
+  /** Open-addressing index: slot + 1 of a key, 0 for an empty entry; length a power of two. */
+  private table = new Int32Array(INITIAL_TABLE);
+  private mask = INITIAL_TABLE - 1;
+  /** Keys the table takes before it doubles. */
+  private growAt = Math.floor(INITIAL_TABLE * MAX_LOAD);
   private keyAt: string[] = [];
   private valAt: Value[] = [];
-  private expireAt = new Float64Array(16);
+  /**
+   * Per slot, one record of REC int32s (one cache line serves a lookup):
+   * [R_HASH] hashKey of the key; [R_AUX] position in `volatile` / `volExp`
+   * + 1 (0: no expiry, VOL_MASK bits) and the OUT flag.
+   */
+  private rec = new Int32Array(INITIAL_SLOTS * REC);
   /** LRU clock or LFU (ldt << 8 | counter) per slot; see keyspace/clock.ts. */
-  meta = new Uint32Array(16);
-  /** Slot → position in `volatile`, or -1. */
-  private volPos = new Int32Array(16);
-  /** Dense list of slots that have an expiry. */
-  private volatile = new Int32Array(16);
+  meta = new Uint32Array(INITIAL_SLOTS);
+  /** Dense list of slots that have an expiry, and their absolute expiry in ms. */
+  private volatile = new Int32Array(INITIAL_SLOTS);
+  private volExp = new Float64Array(INITIAL_SLOTS);
   private volCount = 0;
-  /** Modelled bytes of each slot's key and value (src/memory/size-model.ts). */
-  private sizes = new Float64Array(16);
-  /** Sum of `sizes` over the live slots. */
+  /** Modelled bytes of every key and value (Keyspace.measure summed; see sizeOfSlot). */
   memBytes = 0;
-  /** Capacity of the index Map and slot arrays, as V8 grows them (memory model). */
+  /** Capacity of the key and value arrays, as V8 grows them (memory model). */
   shape: TableShape = newTableShape();
   /** The memory model's size of one key and its value; installed by src/memory/size-model.ts. */
   static measure: (key: string, value: Value) => number = () => 0;
   /** Bumped on every write to a key; used by WATCH and blocking wake-ups. */
   version = 0;
+  /**
+   * The last key hashed and its hash: commands look a key up more than once
+   * (SET: NX/XX check, then the write; in-place writes: lookup, then the
+   * re-measure), with the same string, which then hashes once.
+   */
+  private hashedKey = '';
+  private hashed = hashKey('');
   /**
    * Per-database index of values with sub-key expiries (hashes with field
    * TTLs), owned by src/hash/field-expiry.ts. It moves with the data on
@@ -113,19 +183,140 @@ export class Keyspace {
   get volatileCapacity(): number {
     return this.volatile.length;
   }
+  /** Entries of the hash table (memory model). */
+  get tableCapacity(): number {
+    return this.table.length;
+  }
+  /** Capacity of the per-slot typed arrays (memory model). */
+  get slotCapacity(): number {
+    return this.meta.length;
+  }
+
+  // ---- the hash table ----------------------------------------------------
+
+  private hashOf(key: string): number {
+    if (key === this.hashedKey) return this.hashed;
+    const h = hashKey(key);
+    this.hashedKey = key;
+    this.hashed = h;
+    return h;
+  }
+
+  /** Slot of a key (expired or not), or -1; `h` is hashKey(key). */
+  private find(key: string, h: number): number {
+    const table = this.table;
+    const mask = this.mask;
+    const rec = this.rec;
+    let i = h & mask;
+    for (;;) {
+      const s = table[i]!;
+      if (s === 0) return -1;
+      if (rec[(s - 1) * REC] === h && this.keyAt[s - 1] === key) return s - 1;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** Put a slot into the table (it is not there yet; the table has room). */
+  private place(h: number, slot: number): void {
+    const table = this.table;
+    const mask = this.mask;
+    let i = h & mask;
+    while (table[i] !== 0) i = (i + 1) & mask;
+    table[i] = slot + 1;
+  }
+
+  /** The table entry holding a slot. */
+  private entryOf(slot: number): number {
+    const table = this.table;
+    const mask = this.mask;
+    const want = slot + 1;
+    let i = this.rec[slot * REC]! & mask;
+    while (table[i] !== want) i = (i + 1) & mask;
+    return i;
+  }
+
+  /**
+   * Empty table entry `i`, then move back every entry of the probe run after
+   * it that may move into the hole (backward-shift deletion: no tombstones,
+   * so probe runs stay as short as the fill ratio makes them).
+   */
+  private unlink(i: number): void {
+    const table = this.table;
+    const mask = this.mask;
+    const rec = this.rec;
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const s = table[j]!;
+      if (s === 0) break;
+      const home = rec[(s - 1) * REC]! & mask;
+      // The entry at j may fill the hole at i when i lies in its probe run [home, j).
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        table[i] = s;
+        i = j;
+      }
+    }
+    table[i] = 0;
+  }
+
+  /** Rebuild the table with `cap` entries (a power of two) from the stored hashes. */
+  private rehash(cap: number): void {
+    this.table = new Int32Array(cap);
+    this.mask = cap - 1;
+    this.growAt = Math.floor(cap * MAX_LOAD);
+    const rec = this.rec;
+    for (let s = this.keyAt.length - 1; s >= 0; s--) this.place(rec[s * REC]!, s);
+  }
+
+  // ---- sizes (memory model) ------------------------------------------------
+
+  /**
+   * The modelled bytes of a slot's key and value. Not stored: the size model
+   * is O(1) for every value (size-model.ts), so it is computed from the value
+   * when a key is added, overwritten or deleted. A value changed in place is
+   * "measured out" by getForWrite (its size leaves memBytes, the OUT flag is
+   * set) and measured back in by remeasure when its command ends.
+   */
+  sizeOfSlot(slot: number): number {
+    return Keyspace.measure(this.keyAt[slot]!, this.valAt[slot]!);
+  }
+
+  /** The slot's bytes counted in memBytes now (0 while measured out). */
+  private countedBytes(slot: number): number {
+    return (this.rec[slot * REC + R_AUX]! & OUT) !== 0 ? 0 : Keyspace.measure(this.keyAt[slot]!, this.valAt[slot]!);
+  }
+
+  /** Position of a slot in the volatile index, or -1. */
+  private volOf(slot: number): number {
+    return (this.rec[slot * REC + R_AUX]! & VOL_MASK) - 1;
+  }
+
+  private setVol(slot: number, p: number): void {
+    const i = slot * REC + R_AUX;
+    this.rec[i] = (this.rec[i]! & OUT) | (p + 1);
+  }
 
   // ---- lookups -----------------------------------------------------------
 
-  /** Slot of a live key, expiring it first if needed; -1 if absent. */
-  private live(key: string): number {
-    const slot = this.index.get(key);
-    if (slot === undefined) return -1;
-    const exp = this.expireAt[slot]!;
-    if (exp !== 0 && exp <= now()) {
-      if (this.ev.noExpiry === true) return slot;
-      if (this.ev.lazyDeleteDisabled) return -1;
-      this.expireSlot(slot);
-      return -1;
+  /** Absolute expiry of a slot in ms, 0 for none. */
+  private expiryOf(slot: number): number {
+    const vp = (this.rec[slot * REC + R_AUX]! & VOL_MASK) - 1;
+    return vp < 0 ? 0 : this.volExp[vp]!;
+  }
+
+  /** Slot of a live key, expiring it first if needed; -1 if absent. `h` is hashKey(key). */
+  private live(key: string, h = this.hashOf(key)): number {
+    const slot = this.find(key, h);
+    if (slot < 0) return -1;
+    const vp = (this.rec[slot * REC + R_AUX]! & VOL_MASK) - 1;
+    if (vp >= 0) {
+      const exp = this.volExp[vp]!;
+      if (exp !== 0 && exp <= now()) {
+        if (this.ev.noExpiry === true) return slot;
+        if (this.ev.lazyDeleteDisabled) return -1;
+        this.expireSlot(slot);
+        return -1;
+      }
     }
     return slot;
   }
@@ -163,22 +354,27 @@ export class Keyspace {
     this.beforeWrite(key, slot);
     if (this.ev.noTouch !== true) this.ev.touch(this.meta, slot);
     const m = this.ev.mutated;
-    if (m != null) m(this, key);
+    if (m != null) {
+      const i = slot * REC + R_AUX;
+      const a = this.rec[i]!;
+      if ((a & OUT) === 0) {
+        this.memBytes -= Keyspace.measure(key, this.valAt[slot]!);
+        this.rec[i] = a | OUT;
+        m(this, key);
+      }
+    }
     return this.valAt[slot];
   }
 
   /** Re-measure a key's value after an in-place change (memory model). */
   remeasure(key: string): void {
-    const slot = this.index.get(key);
-    if (slot === undefined) return;
-    const n = Keyspace.measure(key, this.valAt[slot]!);
-    this.memBytes += n - this.sizes[slot]!;
-    this.sizes[slot] = n;
-  }
-
-  /** The modelled bytes recorded for a slot's key and value. */
-  sizeOfSlot(slot: number): number {
-    return this.sizes[slot]!;
+    const slot = this.find(key, this.hashOf(key));
+    if (slot < 0) return;
+    const i = slot * REC + R_AUX;
+    const a = this.rec[i]!;
+    if ((a & OUT) === 0) return; // overwritten (or deleted and added again) since: counted already
+    this.rec[i] = a & ~OUT;
+    this.memBytes += Keyspace.measure(key, this.valAt[slot]!);
   }
 
   private beforeWrite(key: string, slot: number): void {
@@ -193,41 +389,40 @@ export class Keyspace {
    * clears its expiry.
    */
   set(key: string, value: Value, keepTtl = false): void {
-    const slot = this.live(key);
+    const h = this.hashOf(key);
+    const slot = this.live(key, h);
     if (slot >= 0) {
       this.beforeWrite(key, slot);
+      const old = this.countedBytes(slot);
+      this.rec[slot * REC + R_AUX] &= ~OUT;
       this.valAt[slot] = value;
-      const n = Keyspace.measure(key, value);
-      this.memBytes += n - this.sizes[slot]!;
-      this.sizes[slot] = n;
-      if (!keepTtl && this.expireAt[slot] !== 0) this.clearExpiry(slot);
+      this.memBytes += Keyspace.measure(key, value) - old;
+      if (!keepTtl && this.volOf(slot) >= 0) this.clearExpiry(slot);
       this.ev.touch(this.meta, slot);
     } else {
-      this.insert(key, value);
+      this.insert(key, h, value);
     }
     if (Keyspace.onStore !== null) Keyspace.onStore(this, key, value);
   }
 
-  /** Insert a key known to be absent. */
-  private insert(key: string, value: Value): number {
+  /** Insert a key known to be absent; `h` is hashKey(key). */
+  private insert(key: string, h: number, value: Value): number {
     const slot = this.keyAt.length;
     this.version++;
     shapeAdded(this.shape, slot);
     this.keyAt.push(key);
     this.valAt.push(value);
-    if (slot >= this.expireAt.length) {
-      this.expireAt = grow(this.expireAt, slot + 1);
+    if (slot >= this.meta.length) {
       this.meta = grow(this.meta, slot + 1);
-      this.volPos = grow(this.volPos, slot + 1);
-      this.sizes = grow(this.sizes, slot + 1);
+      this.rec = grow(this.rec, this.meta.length * REC, this.meta.length * REC);
     }
-    this.expireAt[slot] = 0;
-    this.volPos[slot] = -1;
-    const n = Keyspace.measure(key, value);
-    this.sizes[slot] = n;
-    this.memBytes += n;
+    const r = slot * REC;
+    this.rec[r + R_HASH] = h;
+    this.rec[r + R_AUX] = 0;
+    this.memBytes += Keyspace.measure(key, value);
     (this.ev.init ?? this.ev.touch)(this.meta, slot);
-    this.index.set(key, slot);
+    if (slot >= this.growAt) this.rehash(this.table.length * 2);
+    else this.place(h, slot);
     if (this.ev.created !== null) this.ev.created(this, key);
     return slot;
   }
@@ -241,26 +436,45 @@ export class Keyspace {
     return true;
   }
 
+  /**
+   * Delete `key` at `slot` if that slot still holds it (the same string:
+   * eviction deletes the candidates it sampled without looking them up).
+   * 1: deleted; 0: it had expired (removed as expired, or hidden on a
+   * replica); -1: the slot holds another key now (look the key up instead).
+   */
+  deleteAt(slot: number, key: string): number {
+    if (slot >= this.keyAt.length || this.keyAt[slot] !== key) return -1;
+    const exp = this.expiryOf(slot);
+    if (exp !== 0 && exp <= now() && this.ev.noExpiry !== true) {
+      if (!this.ev.lazyDeleteDisabled) this.expireSlot(slot);
+      return 0;
+    }
+    this.beforeWrite(key, slot);
+    this.removeSlot(slot);
+    return 1;
+  }
+
   /** Set the absolute expiry (ms since the epoch) of an existing key. */
   setExpire(key: string, at: number): boolean {
     const slot = this.live(key);
     if (slot < 0) return false;
     this.beforeWrite(key, slot);
-    if (this.expireAt[slot] === 0) this.addVolatile(slot);
-    this.expireAt[slot] = at;
+    const vp = this.volOf(slot);
+    if (vp >= 0) this.volExp[vp] = at;
+    else this.addVolatile(slot, at);
     return true;
   }
 
   /** Absolute expiry in ms, 0 when the key has none, -1 when it does not exist. */
   getExpire(key: string): number {
     const slot = this.live(key);
-    return slot < 0 ? -1 : this.expireAt[slot]!;
+    return slot < 0 ? -1 : this.expiryOf(slot);
   }
 
   /** Remove a key's expiry; true if it had one. */
   persist(key: string): boolean {
     const slot = this.live(key);
-    if (slot < 0 || this.expireAt[slot] === 0) return false;
+    if (slot < 0 || this.expiryOf(slot) === 0) return false;
     this.beforeWrite(key, slot);
     this.clearExpiry(slot);
     return true;
@@ -270,15 +484,16 @@ export class Keyspace {
   clear(): number {
     const n = this.keyAt.length;
     if (this.ev.beforeClear != null) this.ev.beforeClear(this);
-    this.index = new Map();
+    this.table = new Int32Array(INITIAL_TABLE);
+    this.mask = INITIAL_TABLE - 1;
+    this.growAt = Math.floor(INITIAL_TABLE * MAX_LOAD);
     this.keyAt = [];
     this.valAt = [];
-    this.expireAt = new Float64Array(16);
-    this.meta = new Uint32Array(16);
-    this.volPos = new Int32Array(16);
-    this.volatile = new Int32Array(16);
+    this.rec = new Int32Array(INITIAL_SLOTS * REC);
+    this.meta = new Uint32Array(INITIAL_SLOTS);
+    this.volatile = new Int32Array(INITIAL_SLOTS);
+    this.volExp = new Float64Array(INITIAL_SLOTS);
     this.volCount = 0;
-    this.sizes = new Float64Array(16);
     this.memBytes = 0;
     this.shape = newTableShape();
     this.fieldExpiry = null;
@@ -288,7 +503,21 @@ export class Keyspace {
 
   /** Swap the whole contents with another database (SWAPDB). */
   swapWith(other: Keyspace): void {
-    const fields = ['index', 'keyAt', 'valAt', 'expireAt', 'meta', 'volPos', 'volatile', 'volCount', 'fieldExpiry', 'sizes', 'memBytes', 'shape'] as const;
+    const fields = [
+      'table',
+      'mask',
+      'growAt',
+      'keyAt',
+      'valAt',
+      'rec',
+      'meta',
+      'volatile',
+      'volExp',
+      'volCount',
+      'fieldExpiry',
+      'memBytes',
+      'shape',
+    ] as const;
     for (const f of fields) {
       const t = (this as any)[f];
       (this as any)[f] = (other as any)[f];
@@ -307,21 +536,25 @@ export class Keyspace {
   valueOf(slot: number): Value {
     return this.valAt[slot]!;
   }
+  /** Absolute expiry of a slot in ms, 0 for none. */
   expireOf(slot: number): number {
-    return this.expireAt[slot]!;
+    return this.expiryOf(slot);
   }
   slotOf(key: string): number {
-    return this.index.get(key) ?? -1;
+    return this.find(key, this.hashOf(key));
   }
 
   /**
    * The dense per-slot arrays, for snapshots. Read only. clear() and
    * swapWith() replace them wholesale (so arrays taken in a beforeClear hook
    * stay frozen), and growth may replace the typed ones: take them again
-   * rather than keeping them across writes.
+   * rather than keeping them across writes. `expires` is built for the call
+   * (keys without a TTL have no expiry field of their own).
    */
   slotArrays(): { keys: readonly string[]; values: readonly Value[]; expires: Float64Array; meta: Uint32Array } {
-    return { keys: this.keyAt, values: this.valAt, expires: this.expireAt, meta: this.meta };
+    const expires = new Float64Array(this.keyAt.length);
+    for (let v = 0; v < this.volCount; v++) expires[this.volatile[v]!] = this.volExp[v]!;
+    return { keys: this.keyAt, values: this.valAt, expires, meta: this.meta };
   }
 
   /** A random slot, or -1 when empty. Expired keys may be returned. */
@@ -339,7 +572,7 @@ export class Keyspace {
   randomKey(): string | null {
     for (let tries = 0; this.keyAt.length > 0; tries++) {
       const slot = this.randomSlot();
-      const exp = this.expireAt[slot]!;
+      const exp = this.expiryOf(slot);
       if (exp !== 0 && exp <= now()) {
         // On a replica with only volatile keys, give up after a while as Redis does.
         if (this.ev.lazyDeleteDisabled) {
@@ -359,7 +592,7 @@ export class Keyspace {
    * Used by the active expiry cycle on sampled volatile slots.
    */
   expireIfDue(slot: number, t: number): boolean {
-    const exp = this.expireAt[slot]!;
+    const exp = this.expiryOf(slot);
     if (exp === 0 || exp > t) return false;
     this.expireSlot(slot);
     return true;
@@ -373,8 +606,13 @@ export class Keyspace {
     let i = cursor === 0 ? this.keyAt.length - 1 : Math.min(cursor - 1, this.keyAt.length - 1);
     const t = now();
     for (let n = 0; i >= 0 && n < count; i--, n++) {
-      const exp = this.expireAt[i]!;
-      if (exp !== 0 && exp <= t) continue;
+      const exp = this.expiryOf(i);
+      if (exp !== 0 && exp <= t) {
+        // Like Redis, SCAN deletes the expired keys it meets. The last slot moves into this one;
+        // every slot above was visited already, so the scan guarantees hold.
+        if (this.ev.noExpiry !== true && !this.ev.lazyDeleteDisabled) this.expireSlot(i);
+        continue;
+      }
       visit(this.keyAt[i]!, this.valAt[i]!);
     }
     return i < 0 ? 0 : i + 1;
@@ -384,7 +622,7 @@ export class Keyspace {
   forEachLive(visit: (key: string, value: Value, slot: number) => void): void {
     const t = now();
     for (let i = this.keyAt.length - 1; i >= 0; i--) {
-      const exp = this.expireAt[i]!;
+      const exp = this.expiryOf(i);
       if (exp !== 0 && exp <= t) continue;
       visit(this.keyAt[i]!, this.valAt[i]!, i);
     }
@@ -399,60 +637,85 @@ export class Keyspace {
     this.ev.expired(this, key);
   }
 
-  private addVolatile(slot: number): void {
-    if (this.volCount >= this.volatile.length) this.volatile = grow(this.volatile, this.volCount + 1);
-    this.volatile[this.volCount] = slot;
-    this.volPos[slot] = this.volCount++;
+  private addVolatile(slot: number, at: number): void {
+    const p = this.volCount;
+    if (p >= this.volatile.length) {
+      this.volatile = grow(this.volatile, p + 1);
+      this.volExp = grow(this.volExp, p + 1);
+    }
+    this.volatile[p] = slot;
+    this.volExp[p] = at;
+    this.setVol(slot, p);
+    this.volCount = p + 1;
   }
 
   private clearExpiry(slot: number): void {
-    const p = this.volPos[slot]!;
-    const lastSlot = this.volatile[--this.volCount]!;
-    this.volatile[p] = lastSlot;
-    this.volPos[lastSlot] = p;
-    this.volPos[slot] = -1;
-    this.expireAt[slot] = 0;
+    const p = this.volOf(slot);
+    const last = --this.volCount;
+    if (p !== last) {
+      const lastSlot = this.volatile[last]!;
+      this.volatile[p] = lastSlot;
+      this.volExp[p] = this.volExp[last]!;
+      this.setVol(lastSlot, p);
+    }
+    this.setVol(slot, -1);
     const cap = this.volatile.length;
-    if (cap > 64 && this.volCount < cap >>> 2) this.volatile = this.volatile.slice(0, cap >>> 1);
+    if (cap > 64 && this.volCount < cap >>> 2) {
+      this.volatile = this.volatile.slice(0, cap >>> 1);
+      this.volExp = this.volExp.slice(0, cap >>> 1);
+    }
   }
 
   private removeSlot(slot: number): void {
     const key = this.keyAt[slot]!;
-    if (this.expireAt[slot] !== 0) this.clearExpiry(slot);
-    this.memBytes -= this.sizes[slot]!;
+    if (this.volOf(slot) >= 0) this.clearExpiry(slot);
+    this.memBytes -= this.countedBytes(slot);
+    this.unlink(this.entryOf(slot));
     const last = this.keyAt.length - 1;
     if (slot !== last) {
       const movedKey = this.keyAt[last]!;
+      // Repoint the moved key's table entry (found by its stored hash) before its hash moves.
+      this.table[this.entryOf(last)] = slot + 1;
       this.keyAt[slot] = movedKey;
       this.valAt[slot] = this.valAt[last]!;
-      this.expireAt[slot] = this.expireAt[last]!;
+      const rec = this.rec;
+      const to = slot * REC;
+      const from = last * REC;
+      rec[to + R_HASH] = rec[from + R_HASH]!;
+      const aux = rec[from + R_AUX]!;
+      rec[to + R_AUX] = aux;
       this.meta[slot] = this.meta[last]!;
-      this.sizes[slot] = this.sizes[last]!;
-      const vp = this.volPos[last]!;
-      this.volPos[slot] = vp;
+      const vp = (aux & VOL_MASK) - 1;
       if (vp >= 0) this.volatile[vp] = slot;
-      this.index.set(movedKey, slot);
       if (this.ev.moved != null) this.ev.moved(this, movedKey, last, slot);
     }
     this.keyAt.pop();
     this.valAt.pop();
-    this.index.delete(key);
     shapeRemoved(this.shape, last);
-    // Give memory back when the slots are mostly unused (amortized O(1), as they grew).
+    // Give memory back when the table and slots are mostly unused (amortized O(1), as they grew).
+    const tcap = this.table.length;
+    if (tcap > INITIAL_TABLE && last < tcap * SHRINK_LOAD) this.rehash(tcap >>> 1);
     const cap = this.meta.length;
     if (cap > 64 && last < cap >>> 2) this.shrinkSlots(cap >>> 1);
   }
 
   private shrinkSlots(cap: number): void {
-    this.expireAt = this.expireAt.slice(0, cap);
+    this.rec = this.rec.slice(0, cap * REC);
     this.meta = this.meta.slice(0, cap);
-    this.volPos = this.volPos.slice(0, cap);
-    this.sizes = this.sizes.slice(0, cap);
-    if (this.volatile.length > cap) this.volatile = this.volatile.slice(0, cap);
   }
 }
 
-/** Redis's default LRU access update. */
+/**
+ * Tenths of a second (0-9) into the LRU clock's current second, as of the
+ * last cron tick (src/memory/memory.ts refreshes it right after the LRU
+ * clock). touchLru keeps it in the metadata's top 8 bits, above Redis's
+ * 24-bit seconds clock that OBJECT IDLETIME, DEBUG OBJECT and RDB files read
+ * (idleMsFromLru masks it off): the eviction pool orders keys idle for the
+ * same number of seconds by it, at the cron's resolution (100 ms at hz 10).
+ */
+export const lruFine = { tenths: 0 };
+
+/** Redis's default LRU access update (plus the tenths of a second, see lruFine). */
 export function touchLru(meta: Uint32Array, slot: number): void {
-  meta[slot] = clock.lru;
+  meta[slot] = clock.lru | (lruFine.tenths << 24);
 }

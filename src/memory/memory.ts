@@ -10,6 +10,7 @@ import { memoryGate } from '../server/dispatch.js';
 import { MemoryState, markMutated, settleMutations } from './memory-state.js';
 import { EVICT_FAIL, Evictor } from './eviction.js';
 import { tuneGcForMaxmemory } from './heap-limit.js';
+import { lruFine } from '../keyspace/keyspace.js';
 
 export interface EngineMemory {
   state: MemoryState;
@@ -54,6 +55,7 @@ export function installMemory(e: Engine): EngineMemory {
   track();
   e.config.onChange('maxmemory', track);
   e.cronHooks.push(() => {
+    lruFine.tenths = Math.floor((Date.now() % 1000) / 100);
     if (memoryGate.dirty) settleMutations();
     state.refreshClients();
     state.updatePeak();

@@ -7,8 +7,8 @@
  * slow and blind to what is garbage. So, as Redis adds up its allocations,
  * the engine adds up a *model* of them: for every key, the bytes of the V8
  * objects that hold the key and its value, computed in O(1) from counters
- * each value keeps exact (`size`, `bytes`, capacities), and recorded per slot
- * in the keyspace (keyspace.ts: `sizes`, `memBytes`). used_memory is then a
+ * each value keeps exact (`size`, `bytes`, capacities), and summed per
+ * database in the keyspace (keyspace.ts: `memBytes`). used_memory is then a
  * handful of additions, O(number of databases), whatever the number of keys.
  *
  * Layout facts the model uses (64-bit V8 as Node ships it: no pointer
@@ -23,7 +23,7 @@
  *  - a Buffer below 4 KiB is a slice of an 8 KiB pool (which it shares with
  *    as many equal slices as fit), a larger one has its own backing store.
  *
- * Per key (recorded in the keyspace slot):
+ * Per key (computed when a key is added, overwritten, changed in place or deleted):
  *    string(key) + value
  * Per value type (n = elements, b = sum of element lengths; strings(n, b) =
  * 20n + b, i.e. a 16-byte header per string and 4 bytes of rounding on
@@ -37,17 +37,20 @@
  *  - list:            120 (with its ring's array object) + 8 × ring capacity
  *                     + strings(n, b)
  *  - set:             72 + array(n) + Map(n) + strings(n, b)
- *  - sorted set:      806 (the 32-level skiplist header) + 205 per node
- *                     (node object, boxed score, two level arrays of 1.33
- *                     levels on average) + array(n) + Map(n) + strings(n, b)
+ *  - sorted set:      700 (the value, skiplist and typed-array objects) +
+ *                     the skiplist's typed arrays as allocated (node records,
+ *                     slot handles: ZsetValue.arrayBytes) + array(n) + Map(n)
+ *                     + strings(n, b)
  *  - stream:          200 + 400 per node + per entry 88 (ID slots, the
- *                     field/value array) + strings(2n, b) (one pair a entry)
+ *                     field/value array) + strings(2n, b) (one pair a entry);
+ *                     an entry of the node's lone master field is its value
+ *                     string alone: 24 + one string
  *  - other kinds register a sizer with `registerSizer`.
- * Per database (computed when read, from the keyspace's `shape`): the index
- * Map and the key/value arrays at the capacities V8 gives them
- * (table-shape.ts), 24 bytes per slot of the typed arrays (expiry time, LRU/LFU
- * metadata, volatile position, modelled size), 4 bytes per entry of the
- * volatile index — the expiry entries.
+ * Per database (computed when read): the key/value arrays at the capacities
+ * V8 gives them (table-shape.ts), the key index (an Int32Array hash table, 4
+ * bytes an entry), 12 bytes per slot of the typed arrays (key hash, LRU/LFU
+ * metadata, volatile position), 12 bytes per entry of the
+ * volatile index (slot and expiry time) — the expiry entries.
  * Per client: 8 KiB (session, connection, socket and parser objects) + its
  * query buffer + its pending output + its MULTI queue; refreshed by the cron.
  * Start-up: a fixed 768 KiB for the engine's own tables, near Redis's own
@@ -139,10 +142,8 @@ const MUTABLE_STRING = 170;
 const HASH_BASE = 112;
 const LIST_BASE = 120;
 const SET_BASE = 72;
-/** ZsetValue + Skiplist + the header node with 32 levels. */
-const ZSET_BASE = 806;
-/** SkipNode object (6 fields), boxed score, next[] and span[] of 1.33 levels on average. */
-const ZSET_NODE = 205;
+/** ZsetValue + Skiplist + their typed-array objects (the nodes are records in those arrays: ZsetValue.arrayBytes). */
+const ZSET_BASE = 700;
 /** Hashes find fields by linear scan up to this many fields, then build a Map (hash-value.ts). */
 const HASH_LINEAR_MAX = 8;
 
@@ -178,7 +179,7 @@ registerSizer('set', (v) => {
 registerSizer('zset', (v) => {
   const z = v as ZsetValue;
   const n = z.size;
-  return ZSET_BASE + n * ZSET_NODE + arrayBytes(n) + mapBytes(n) + stringsBytes(n, z.bytes);
+  return ZSET_BASE + z.arrayBytes + arrayBytes(n) + mapBytes(n) + stringsBytes(n, z.bytes);
 });
 
 /**
@@ -190,9 +191,18 @@ registerSizer('zset', (v) => {
 const STREAM_BASE = 200;
 const STREAM_NODE = 400;
 const STREAM_ENTRY = 2 * 8 + 8 + JS_ARRAY + FIXED_ARRAY_HEADER + 2 * 8;
+/** An entry of the node's lone master field, stored as its value string alone: ID slots and one slot. */
+const STREAM_COMPACT_ENTRY = 2 * 8 + 8;
 registerSizer('stream', (v) => {
-  const st = v as unknown as { size: number; bytes: number; nodeCount: number };
-  return STREAM_BASE + STREAM_NODE * st.nodeCount + st.size * STREAM_ENTRY + stringsBytes(2 * st.size, st.bytes);
+  const st = v as unknown as { size: number; bytes: number; nodeCount: number; compactEntries: number };
+  const c = st.compactEntries;
+  return (
+    STREAM_BASE +
+    STREAM_NODE * st.nodeCount +
+    (st.size - c) * STREAM_ENTRY +
+    c * STREAM_COMPACT_ENTRY +
+    stringsBytes(2 * st.size - c, st.bytes)
+  );
 });
 
 /** Fallback for a kind with no sizer: 64 bytes per element plus its bytes. */
@@ -220,32 +230,37 @@ Keyspace.measure = entryBytes;
 
 // ---- databases ----------------------------------------------------------------------
 
-/** The Keyspace object, its Map and array objects, its five typed-array objects. */
+/** The Keyspace object, its array objects, its typed-array objects. */
 const DB_BASE = 1024;
-/** Per slot of the typed arrays: expiry (8), metadata (4), volatile position (4), size (8). */
-const DB_SLOT = 24;
-/** Per entry of the volatile index (Int32Array). */
-const VOLATILE_ENTRY = 4;
+/** Per slot of the typed arrays: key hash (4), volatile position and flags (4), metadata (4). */
+const DB_SLOT = 12;
+/** Per entry of the key index (an Int32Array hash table, 15-60% full). */
+const TABLE_ENTRY = 4;
+/** Per entry of the volatile index: its slot (Int32Array) and expiry (Float64Array). */
+const VOLATILE_ENTRY = 12;
 
-/** The bytes of a database's own structure: index, slot arrays, expiry index. */
+/** The bytes of a database's own structure: key index, slot arrays, expiry index. */
 export function dbOverheadBytes(db: Keyspace): number {
-  const s = db.shape;
   return (
     DB_BASE +
-    HASH_TABLE_ENTRY * s.mapCap +
-    2 * (FIXED_ARRAY_HEADER + 8 * s.arrCap) +
-    DB_SLOT * db.meta.length +
+    TABLE_ENTRY * db.tableCapacity +
+    2 * (FIXED_ARRAY_HEADER + 8 * db.shape.arrCap) +
+    DB_SLOT * db.slotCapacity +
     VOLATILE_ENTRY * db.volatileCapacity
   );
 }
 
-/** Of which the expiry entries (overhead.hashtable.expires). */
+/** Of which the expiry entries (overhead.hashtable.expires): the volatile index and the slots' positions in it. */
 export function dbExpiresBytes(db: Keyspace): number {
-  return VOLATILE_ENTRY * db.volatileCapacity + 8 * db.meta.length;
+  return VOLATILE_ENTRY * db.volatileCapacity + 4 * db.slotCapacity;
 }
 
-/** The average per-key share of a database's structure (MEMORY USAGE adds it to the key's own bytes). */
-export const PER_KEY_OVERHEAD = 2 * 8 + DB_SLOT + Math.round(HASH_TABLE_ENTRY * 1.5);
+/**
+ * The average per-key share of a database's structure (MEMORY USAGE adds it
+ * to the key's own bytes): the key and value array elements, the slot's typed
+ * arrays, and the hash table at its middle fill ratio.
+ */
+export const PER_KEY_OVERHEAD = 2 * 8 + DB_SLOT + Math.round(TABLE_ENTRY / 0.4);
 
 /** The engine's fixed tables at start-up. */
 export const ENGINE_BASE = 768 * 1024;

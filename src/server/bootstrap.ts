@@ -9,6 +9,7 @@ import { allCommands } from '../commands/registry.js';
 import { Logger } from './logger.js';
 import { trackMemory } from './info.js';
 import { installPersistence } from '../persistence/persistence.js';
+import { installReplication } from './replication.js';
 
 export interface RunningEngine {
   engine: Engine;
@@ -22,6 +23,7 @@ export function createEngine(config: ConfigStore, log?: Logger): Engine {
   const engine = new Engine(config, allCommands(), log);
   trackMemory(engine);
   installPersistence(engine);
+  installReplication(engine);
   return engine;
 }
 

@@ -1,0 +1,114 @@
+/**
+ * With a maxmemory, `cacheside server` and `cacheside start` (engine +
+ * sidecar) re-execute themselves once with the V8 heap settings maxmemory
+ * needs (src/memory/heap-limit.ts): the server then runs in a child process
+ * whose command line carries the flags and whose environment has
+ * MALLOC_ARENA_MAX; CACHESIDE_NO_HEAP_TUNING=1 keeps it in the process
+ * started. Signals reach the child, and the parent exits with it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { CLI, ensureBuilt, freePort, get, ROOT, sleep } from './sidecar-harness.js';
+import { HEAP_GROWING_PERCENT } from '../../src/memory/heap-limit.js';
+
+const GROWING = `--heap-growing-percent=${HEAP_GROWING_PERCENT}`;
+
+const hasProc = existsSync('/proc/self/cmdline');
+const procs: ChildProcess[] = [];
+
+beforeAll(() => ensureBuilt(), 150_000);
+afterAll(async () => {
+  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+});
+
+/** The server's own pid (INFO server process_id), once it answers. */
+async function serverPid(port: number): Promise<number> {
+  const end = Date.now() + 15_000;
+  for (;;) {
+    const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    c.on('error', () => {}); // refused while the server starts: retried here
+    try {
+      await c.connect();
+      const info = (await c.call('INFO', 'server')) as string;
+      return Number(/^process_id:(\d+)/m.exec(info)![1]);
+    } catch (e) {
+      if (Date.now() > end) throw e;
+      await sleep(100);
+    } finally {
+      c.disconnect();
+    }
+  }
+}
+
+function cmdline(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
+}
+
+function environ(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+}
+
+/** Start the CLI (plain `node dist/cli.js`, no shebang flags); returns the process and the server's pid. */
+async function launch(args: string[], env: Record<string, string> = {}): Promise<{ p: ChildProcess; pid: number }> {
+  const port = await freePort();
+  const e: NodeJS.ProcessEnv = { ...process.env, ...env };
+  delete e.CACHESIDE_HEAP_TUNED;
+  delete e.MALLOC_ARENA_MAX;
+  if (env.CACHESIDE_NO_HEAP_TUNING === undefined) delete e.CACHESIDE_NO_HEAP_TUNING;
+  const p = spawn(process.execPath, [CLI, ...args, '--port', String(port), '--save', '', '--appendonly', 'no'], { cwd: ROOT, env: e, stdio: 'ignore' });
+  procs.push(p);
+  return { p, pid: await serverPid(port) };
+}
+
+async function stop(p: ChildProcess): Promise<number | null> {
+  if (p.exitCode !== null) return p.exitCode;
+  const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+  p.kill('SIGTERM');
+  return exited;
+}
+
+describe.skipIf(!hasProc)('heap settings for a maxmemory', () => {
+  it('cacheside server --maxmemory runs the server in a child with the heap flags', async () => {
+    const { p, pid } = await launch(['server', '--maxmemory', '512mb']);
+    expect(pid).not.toBe(p.pid);
+    const argv = cmdline(pid);
+    expect(argv).toContain('--max-semi-space-size=8');
+    expect(argv).toContain(GROWING);
+    expect(environ(pid)).toContain('MALLOC_ARENA_MAX=2');
+    expect(await stop(p)).toBe(0);
+  });
+
+  it('cacheside start --maxmemory does the same, and the sidecar runs in the child', async () => {
+    const http = await freePort();
+    const { p, pid } = await launch(['start', '--http-port', String(http), '--http-bind', '127.0.0.1', '--maxmemory', '64mb']);
+    expect(pid).not.toBe(p.pid);
+    const argv = cmdline(pid);
+    expect(argv).toContain('start');
+    expect(argv).toContain('--max-semi-space-size=1');
+    expect(argv).toContain(GROWING);
+    expect(environ(pid)).toContain('MALLOC_ARENA_MAX=2');
+    const end = Date.now() + 15_000;
+    while ((await get(`http://127.0.0.1:${http}/readyz`).catch(() => ({ status: 0 }))).status !== 200) {
+      if (Date.now() > end) throw new Error('the sidecar did not come up');
+      await sleep(50);
+    }
+    // SIGTERM to the parent reaches the child; the parent exits with the child's code.
+    expect(await stop(p)).toBe(0);
+    await sleep(200);
+    expect(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/status`, 'latin1').includes('State:\tZ')).toBe(false);
+  });
+
+  it('cacheside start without a maxmemory, or with CACHESIDE_NO_HEAP_TUNING=1, stays in one process', async () => {
+    const a = await launch(['start', '--http-port', String(await freePort()), '--http-bind', '127.0.0.1']);
+    expect(a.pid).toBe(a.p.pid);
+    expect(await stop(a.p)).toBe(0);
+    const b = await launch(['start', '--http-port', String(await freePort()), '--http-bind', '127.0.0.1', '--maxmemory', '64mb'], {
+      CACHESIDE_NO_HEAP_TUNING: '1',
+    });
+    expect(b.pid).toBe(b.p.pid);
+    expect(cmdline(b.pid)).not.toContain(GROWING);
+    expect(await stop(b.p)).toBe(0);
+  });
+});
