@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Engine } from '../server/engine.js';
-import type { Reply } from '../protocol/reply.js';
+import { NullReply } from '../protocol/reply.js';
 import { Session } from '../server/session.js';
 import { call } from '../server/dispatch.js';
 import { clock, LRU_CLOCK_MAX } from '../keyspace/clock.js';
@@ -237,27 +237,6 @@ export function rdbFileJob(engine: Engine, file: string, opts: RdbLoadOptions, p
 
 // ---- AOF ---------------------------------------------------------------------------
 
-/** A reply sink that drops everything (the AOF loading client). */
-class NullReply implements Reply {
-  readonly resp = 2 as const;
-  ok(): void {}
-  simple(): void {}
-  error(): void {}
-  int(): void {}
-  bulk(): void {}
-  bulkBytes(): void {}
-  nullBulk(): void {}
-  nullArray(): void {}
-  arrayLen(): void {}
-  mapLen(): void {}
-  setLen(): void {}
-  pushLen(): void {}
-  double(): void {}
-  bool(): void {}
-  verbatim(): void {}
-  bigNumber(): void {}
-  bulkArray(): void {}
-}
 
 const MULTI_PASSTHROUGH = new Set(['exec', 'discard', 'multi']);
 

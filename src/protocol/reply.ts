@@ -48,3 +48,25 @@ export interface Reply {
   /** Convenience: an array of bulk strings. */
   bulkArray(items: readonly (string | null)[]): void;
 }
+
+/** A reply sink that drops everything (the AOF loading client, a replica's link to its master). */
+export class NullReply implements Reply {
+  readonly resp = 2 as const;
+  ok(): void {}
+  simple(): void {}
+  error(): void {}
+  int(): void {}
+  bulk(): void {}
+  bulkBytes(): void {}
+  nullBulk(): void {}
+  nullArray(): void {}
+  arrayLen(): void {}
+  mapLen(): void {}
+  setLen(): void {}
+  pushLen(): void {}
+  double(): void {}
+  bool(): void {}
+  verbatim(): void {}
+  bigNumber(): void {}
+  bulkArray(): void {}
+}

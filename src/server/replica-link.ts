@@ -19,7 +19,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Engine } from './engine.js';
 import { Session } from './session.js';
-import type { Reply } from '../protocol/reply.js';
+import { NullReply } from '../protocol/reply.js';
 import { RespParser } from '../protocol/resp-parser.js';
 import { dispatch, writeGate } from './dispatch.js';
 import { newProgress, rdbFileJob, runSync } from '../persistence/loading.js';
@@ -27,27 +27,6 @@ import { encodeCommand } from '../persistence/aof-reader.js';
 
 type LinkState = 'connect' | 'connecting' | 'handshake' | 'transfer' | 'connected';
 
-/** The master client's replies go nowhere (Redis never answers its master). */
-class SilentReply implements Reply {
-  readonly resp = 2 as const;
-  ok(): void {}
-  simple(): void {}
-  error(): void {}
-  int(): void {}
-  bulk(): void {}
-  bulkBytes(): void {}
-  nullBulk(): void {}
-  nullArray(): void {}
-  arrayLen(): void {}
-  mapLen(): void {}
-  setLen(): void {}
-  pushLen(): void {}
-  double(): void {}
-  bool(): void {}
-  verbatim(): void {}
-  bigNumber(): void {}
-  bulkArray(): void {}
-}
 
 export class ReplicaLink {
   state: LinkState = 'connect';
@@ -255,7 +234,7 @@ export class ReplicaLink {
   private startStreaming(rest: Buffer): void {
     const e = this.engine;
     this.state = 'connected';
-    const s = new Session(e, new SilentReply(), null);
+    const s = new Session(e, new NullReply() /* Redis never answers its master */, null);
     s.name = '';
     s.authenticated = true;
     s.obeyClient = true;

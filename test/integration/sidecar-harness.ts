@@ -4,6 +4,7 @@
  * and sidecars wired to them.
  */
 import http from 'node:http';
+import { afterAll } from 'vitest';
 import { execSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -325,4 +326,24 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
     },
     seen: (path) => up.requests.filter((r) => new URL(r.url, 'http://x').pathname === path),
   };
+}
+
+/**
+ * For one test file: an engine, a scripted upstream and a sidecar configured
+ * by `options(upstreamUrl)`, started now (top-level await) and stopped after
+ * the file's tests.
+ */
+export async function scriptedSidecarForFile(
+  options: (upstream: string) => Partial<SidecarOptions> & { routes: Route[] },
+): Promise<{ engine: TestEngine; client: EngineClient; up: ScriptedUpstream; sc: RunningSidecar }> {
+  const engine = await startTestEngine();
+  const client = engine.client();
+  const up = await startScriptedUpstream();
+  const sc = await sidecarOn(client, options(up.url));
+  afterAll(async () => {
+    await sc.close();
+    await up.close();
+    await engine.stop();
+  });
+  return { engine, client, up, sc };
 }

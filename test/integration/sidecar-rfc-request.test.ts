@@ -4,34 +4,16 @@
  * no-store, no-cache / Pragma, and the preconditions a cache leaves to the
  * upstream (If-Match, If-Unmodified-Since).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineClient } from '../../src/sidecar/engine-client.js';
-import type { RunningSidecar } from '../../src/sidecar/server.js';
-import { get, route, sidecarOn, sleep, startScriptedUpstream, startTestEngine, type ScriptedUpstream, type TestEngine } from './sidecar-harness.js';
+import { describe, expect, it } from 'vitest';
+import { scriptedSidecarForFile, get, route, sleep } from './sidecar-harness.js';
 
-let engine: TestEngine;
-let client: EngineClient;
-let up: ScriptedUpstream;
-let sc: RunningSidecar;
-
-beforeAll(async () => {
-  engine = await startTestEngine();
-  client = engine.client();
-  up = await startScriptedUpstream();
-  sc = await sidecarOn(client, {
+const { client, up, sc } = await scriptedSidecarForFile((upstream) => ({
     routes: [
-      route({ prefix: '/', upstream: up.url }),
-      route({ prefix: '/w', name: 'w', upstream: up.url, staleWhileRevalidate: 30, staleIfError: 600 }),
-      route({ prefix: '/off', name: 'off', upstream: up.url, cache: false }),
+      route({ prefix: '/', upstream: upstream }),
+      route({ prefix: '/w', name: 'w', upstream: upstream, staleWhileRevalidate: 30, staleIfError: 600 }),
+      route({ prefix: '/off', name: 'off', upstream: upstream, cache: false }),
     ],
-  });
-});
-
-afterAll(async () => {
-  await sc?.close();
-  await up?.close();
-  await engine?.stop();
-});
+  }));
 
 const req = (path: string, headers?: Record<string, string>, method?: string) => get(sc.url + path, { headers, method });
 const cc = (v: string): [string, string] => ['cache-control', v];

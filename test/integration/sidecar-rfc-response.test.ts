@@ -5,34 +5,16 @@
  * calculation, heuristic freshness, which status codes are stored, what
  * forbids serving stale, and qualified no-cache / private.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineClient } from '../../src/sidecar/engine-client.js';
-import type { RunningSidecar } from '../../src/sidecar/server.js';
-import { at, get, route, sidecarOn, sleep, startScriptedUpstream, startTestEngine, type Scripted, type ScriptedUpstream, type TestEngine } from './sidecar-harness.js';
+import { describe, expect, it } from 'vitest';
+import { scriptedSidecarForFile, at, get, route, sleep, type Scripted } from './sidecar-harness.js';
 
-let engine: TestEngine;
-let client: EngineClient;
-let up: ScriptedUpstream;
-let sc: RunningSidecar;
-
-beforeAll(async () => {
-  engine = await startTestEngine();
-  client = engine.client();
-  up = await startScriptedUpstream();
-  sc = await sidecarOn(client, {
+const { client, up, sc } = await scriptedSidecarForFile((upstream) => ({
     routes: [
-      route({ prefix: '/', upstream: up.url }),
-      route({ prefix: '/ttl', name: 'ttl', upstream: up.url, ttl: 60 }),
-      route({ prefix: '/w', name: 'w', upstream: up.url, staleWhileRevalidate: 30, staleIfError: 600 }),
+      route({ prefix: '/', upstream: upstream }),
+      route({ prefix: '/ttl', name: 'ttl', upstream: upstream, ttl: 60 }),
+      route({ prefix: '/w', name: 'w', upstream: upstream, staleWhileRevalidate: 30, staleIfError: 600 }),
     ],
-  });
-});
-
-afterAll(async () => {
-  await sc?.close();
-  await up?.close();
-  await engine?.stop();
-});
+  }));
 
 const req = (path: string, headers?: Record<string, string>) => get(sc.url + path, { headers });
 const cc = (v: string): [string, string] => ['cache-control', v];

@@ -8,30 +8,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import type { EngineClient } from '../../src/sidecar/engine-client.js';
 import { RedisEngineClient } from '../../src/sidecar/redis-engine-client.js';
 import type { RunningSidecar } from '../../src/sidecar/server.js';
-import { get, route, sidecarOn, sleep, startScriptedUpstream, startTcpEngine, startTestEngine, type ScriptedUpstream, type TcpEngine, type TestEngine } from './sidecar-harness.js';
+import { scriptedSidecarForFile, get, route, sidecarOn, sleep, startScriptedUpstream, startTcpEngine, type ScriptedUpstream, type TcpEngine } from './sidecar-harness.js';
 
-let engine: TestEngine;
-let client: EngineClient;
-let up: ScriptedUpstream;
-let sc: RunningSidecar;
-
-beforeAll(async () => {
-  engine = await startTestEngine();
-  client = engine.client();
-  up = await startScriptedUpstream();
-  sc = await sidecarOn(client, {
-    routes: [route({ prefix: '/', upstream: up.url }), route({ prefix: '/k0', name: 'k0', upstream: up.url, keep: 0 }), route({ prefix: '/k1', name: 'k1', upstream: up.url, keep: 1 })],
-  });
-});
-
-afterAll(async () => {
-  await sc?.close();
-  await up?.close();
-  await engine?.stop();
-});
+const { engine, client, up, sc } = await scriptedSidecarForFile((upstream) => ({
+    routes: [route({ prefix: '/', upstream: upstream }), route({ prefix: '/k0', name: 'k0', upstream: upstream, keep: 0 }), route({ prefix: '/k1', name: 'k1', upstream: upstream, keep: 1 })],
+  }));
 
 const req = (path: string, headers?: Record<string, string>, method?: string) => get(sc.url + path, { headers, method });
 const cc = (v: string): [string, string] => ['cache-control', v];

@@ -5,29 +5,11 @@
  * §4.3.5), Vary (several fields, normalised values) and invalidation by
  * unsafe methods on the same origin only (§4.4).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import type { EngineClient } from '../../src/sidecar/engine-client.js';
-import type { RunningSidecar } from '../../src/sidecar/server.js';
-import { get, route, sidecarOn, sleep, startScriptedUpstream, startTestEngine, type ScriptedUpstream, type TestEngine } from './sidecar-harness.js';
+import { scriptedSidecarForFile, get, route, sleep } from './sidecar-harness.js';
 
-let engine: TestEngine;
-let client: EngineClient;
-let up: ScriptedUpstream;
-let sc: RunningSidecar;
-
-beforeAll(async () => {
-  engine = await startTestEngine();
-  client = engine.client();
-  up = await startScriptedUpstream();
-  sc = await sidecarOn(client, { routes: [route({ prefix: '/', upstream: up.url })] });
-});
-
-afterAll(async () => {
-  await sc?.close();
-  await up?.close();
-  await engine?.stop();
-});
+const { client, up, sc } = await scriptedSidecarForFile((upstream) => ({ routes: [route({ prefix: '/', upstream: upstream })] }));
 
 const req = (path: string, headers?: Record<string, string>, method?: string) => get(sc.url + path, { headers, method });
 const cc = (v: string): [string, string] => ['cache-control', v];
