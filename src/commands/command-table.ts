@@ -100,6 +100,36 @@ export interface CommandSpec {
   subcommands?: readonly CommandSpec[];
 }
 
+/** A data type's command-table entry: one key at argv[1] unless `extra` says otherwise. */
+export type TypeCommand = (
+  name: string,
+  arity: number,
+  flags: CommandSpec['flags'],
+  summary: string,
+  since: string,
+  complexity: string,
+  keySpecs: readonly KeySpec[],
+  handler: CommandSpec['handler'],
+  extra?: Partial<CommandSpec>,
+) => CommandSpec;
+
+/** The entry factory of one command group (each type's table at the bottom of its commands file uses one). */
+export function typeCommand(group: CommandGroup): TypeCommand {
+  return (name, arity, flags, summary, since, complexity, keySpecs, handler, extra = {}) => ({
+    name,
+    arity,
+    flags,
+    group,
+    summary,
+    since,
+    complexity,
+    keys: [1, 1, 1],
+    keySpecs,
+    handler,
+    ...extra,
+  });
+}
+
 /** A resolved command (with its container for subcommands) as the dispatcher sees it. */
 export interface Command extends CommandSpec {
   /** "get" or "config|get". */

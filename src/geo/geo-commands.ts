@@ -8,7 +8,7 @@
  * Redis 7.0: distances as "%.4f" bulk strings (also in RESP3), coordinates
  * as "%.17Lf"-style doubles (geo-format.ts), hashes as integers.
  */
-import type { CommandSpec, KeySpec } from '../commands/command-table.js';
+import { type CommandSpec, type KeySpec, typeCommand } from '../commands/command-table.js';
 import type { Session } from '../server/session.js';
 import { CommandError, Err } from '../errors.js';
 import { floatArg, is, longArg } from '../commands/args.js';
@@ -469,19 +469,7 @@ const RO = [keySpec(['RO', 'access'], 1)];
 const SEARCH_CX = 'O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape';
 const RADIUS_CX = 'O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.';
 
-function geocmd(
-  name: string,
-  arity: number,
-  flags: CommandSpec['flags'],
-  summary: string,
-  since: string,
-  complexity: string,
-  keySpecs: readonly KeySpec[],
-  handler: CommandSpec['handler'],
-  extra: Partial<CommandSpec> = {},
-): CommandSpec {
-  return { name, arity, flags, group: 'geo', summary, since, complexity, keys: [1, 1, 1], keySpecs, handler, ...extra };
-}
+const geocmd = typeCommand('geo');
 
 export const geoCommands: CommandSpec[] = [
   geocmd('geoadd', -5, ['write', 'denyoom'], 'Add one or more geospatial items in the geospatial index represented using a sorted set', '3.2.0',

@@ -2,7 +2,7 @@
  * Hash lookups with lazy field expiry, and the command-table entry builder,
  * shared by hash-commands.ts and hash-ttl-commands.ts.
  */
-import type { CommandSpec, KeySpec } from '../commands/command-table.js';
+import { typeCommand } from '../commands/command-table.js';
 import type { Session } from '../server/session.js';
 import { CommandError, Err } from '../errors.js';
 import type { Value } from '../keyspace/values.js';
@@ -38,18 +38,4 @@ export function writeHash(s: Session, key: string): HashValue | undefined {
 }
 
 /** A hash command-table entry (one key at argv[1]). */
-export function hashCmd(
-  name: string,
-  arity: number,
-  flags: CommandSpec['flags'],
-  summary: string,
-  since: string,
-  complexity: string,
-  keySpecs: readonly KeySpec[],
-  handler: CommandSpec['handler'],
-  tips?: readonly string[],
-): CommandSpec {
-  const c: CommandSpec = { name, arity, flags, group: 'hash', summary, since, complexity, keys: [1, 1, 1], keySpecs, handler };
-  if (tips !== undefined) c.tips = tips;
-  return c;
-}
+export const hashCmd = typeCommand('hash');

@@ -10,7 +10,7 @@
  *  - LMOVE fires the push event on the destination before the pop event on
  *    the source; LMPOP propagates as LPOP/RPOP key <popped count>.
  */
-import type { CommandSpec, KeySpec } from '../commands/command-table.js';
+import { type CommandSpec, type KeySpec, typeCommand } from '../commands/command-table.js';
 import type { Session } from '../server/session.js';
 import { CommandError, Err } from '../errors.js';
 import { int64Arg, is, longArg } from '../commands/args.js';
@@ -405,19 +405,7 @@ const RO_ACCESS = [listKeySpec(['RO', 'access'])];
 /** Source and destination of LMOVE-like commands. */
 export const MOVE_KEY_SPECS = [listKeySpec(['RW', 'access', 'delete']), listKeySpec(['RW', 'insert'], 2)];
 
-function cmd(
-  name: string,
-  arity: number,
-  flags: CommandSpec['flags'],
-  summary: string,
-  since: string,
-  complexity: string,
-  keySpecs: readonly KeySpec[],
-  handler: CommandSpec['handler'],
-  keys: readonly [number, number, number] = [1, 1, 1],
-): CommandSpec {
-  return { name, arity, flags, group: 'list', summary, since, complexity, keys, keySpecs, handler };
-}
+const cmd = typeCommand('list');
 
 const PUSH_COMPLEXITY =
   'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.';
@@ -457,10 +445,10 @@ export const listCommands: CommandSpec[] = [
     'O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.',
     RO_ACCESS, lpos),
   cmd('lmove', 5, ['write', 'denyoom'], 'Pop an element from a list, push it to another list and return it', '6.2.0', 'O(1)',
-    MOVE_KEY_SPECS, lmove, [1, 2, 1]),
+    MOVE_KEY_SPECS, lmove, { keys: [1, 2, 1] }),
   cmd('rpoplpush', 3, ['write', 'denyoom'], 'Remove the last element in a list, prepend it to another list and return it', '1.2.0', 'O(1)',
-    MOVE_KEY_SPECS, rpoplpush, [1, 2, 1]),
+    MOVE_KEY_SPECS, rpoplpush, { keys: [1, 2, 1] }),
   cmd('lmpop', -4, ['write', 'movablekeys'], 'Pop elements from a list', '7.0.0',
     'O(N+M) where N is the number of provided keys and M is the number of elements returned.',
-    [{ flags: ['RW', 'access', 'delete'], begin: { index: 1 }, find: { keynum: [0, 1, 1] } }], lmpop, [0, 0, 0]),
+    [{ flags: ['RW', 'access', 'delete'], begin: { index: 1 }, find: { keynum: [0, 1, 1] } }], lmpop, { keys: [0, 0, 0] }),
 ];

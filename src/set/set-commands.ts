@@ -8,7 +8,7 @@
  * Replies, events, dirty counts and propagation were checked against
  * redis-server 7.0.15.
  */
-import type { CommandSpec, KeySpec } from '../commands/command-table.js';
+import { type CommandSpec, type KeySpec, typeCommand } from '../commands/command-table.js';
 import type { Session } from '../server/session.js';
 import { CommandError, Err } from '../errors.js';
 import { cursorArg, int64Arg, is, longArg } from '../commands/args.js';
@@ -239,22 +239,7 @@ function sscan(s: Session, argv: string[]): void {
 
 const spec = (flags: readonly string[], index = 1): KeySpec => ({ flags, begin: { index }, find: { range: [0, 1, 0] } });
 
-function cmd(
-  name: string,
-  arity: number,
-  flags: CommandSpec['flags'],
-  summary: string,
-  since: string,
-  complexity: string,
-  keySpecs: readonly KeySpec[],
-  handler: CommandSpec['handler'],
-  tips?: readonly string[],
-  keys: readonly [number, number, number] = [1, 1, 1],
-): CommandSpec {
-  const c: CommandSpec = { name, arity, flags, group: 'set', summary, since, complexity, keys, keySpecs, handler };
-  if (tips !== undefined) c.tips = tips;
-  return c;
-}
+const cmd = typeCommand('set');
 
 const RO = [spec(['RO'])];
 const RO_ACCESS = [spec(['RO', 'access'])];
@@ -270,18 +255,18 @@ const basicSetCommands: CommandSpec[] = [
     'O(N) where N is the number of elements being checked for membership', RO_ACCESS, smismember),
   cmd('scard', 2, ['readonly', 'fast'], 'Get the number of members in a set', '1.0.0', 'O(1)', RO, scard),
   cmd('smembers', 2, ['readonly'], 'Get all the members in a set', '1.0.0', 'O(N) where N is the set cardinality.', RO_ACCESS,
-    smembers, ['nondeterministic_output_order']),
+    smembers, { tips: ['nondeterministic_output_order'] }),
   cmd('srandmember', -2, ['readonly'], 'Get one or multiple random members from a set', '1.0.0',
     'Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.', RO_ACCESS,
-    srandmember, ['nondeterministic_output']),
+    srandmember, { tips: ['nondeterministic_output'] }),
   cmd('spop', -2, ['write', 'fast'], 'Remove and return one or multiple random members from a set', '1.0.0',
     'Without the count argument O(1), otherwise O(N) where N is the value of the passed count.',
-    [spec(['RW', 'access', 'delete'])], spop, ['nondeterministic_output']),
+    [spec(['RW', 'access', 'delete'])], spop, { tips: ['nondeterministic_output'] }),
   cmd('smove', 4, ['write', 'fast'], 'Move a member from one set to another', '1.0.0', 'O(1)',
-    [spec(['RW', 'access', 'delete'], 1), spec(['RW', 'insert'], 2)], smove, undefined, [1, 2, 1]),
+    [spec(['RW', 'access', 'delete'], 1), spec(['RW', 'insert'], 2)], smove, { keys: [1, 2, 1] }),
   cmd('sscan', -3, ['readonly'], 'Incrementally iterate Set elements', '2.8.0',
     'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..',
-    RO_ACCESS, sscan, ['nondeterministic_output']),
+    RO_ACCESS, sscan, { tips: ['nondeterministic_output'] }),
 ];
 
 export const setCommands: CommandSpec[] = [...basicSetCommands, ...setAlgebraCommands];

@@ -11,7 +11,7 @@
  * propagates as `=` with the resulting length (MAXLEN) or first ID (MINID),
  * so replicas trim exactly as much.
  */
-import type { CommandSpec, KeySpec } from '../commands/command-table.js';
+import { type CommandSpec, type KeySpec, typeCommand } from '../commands/command-table.js';
 import type { Session } from '../server/session.js';
 import type { Reply } from '../protocol/reply.js';
 import { CommandError, Err } from '../errors.js';
@@ -405,27 +405,14 @@ export function streamKeySpec(flags: readonly string[], index = 1, notes?: strin
   return notes === undefined ? ks : { notes, ...ks };
 }
 
-export function streamCmd(
-  name: string,
-  arity: number,
-  flags: CommandSpec['flags'],
-  summary: string,
-  since: string,
-  complexity: string,
-  keySpecs: readonly KeySpec[],
-  handler: CommandSpec['handler'],
-  tips?: readonly string[],
-): CommandSpec {
-  const spec: CommandSpec = { name, arity, flags, group: 'stream', summary, since, complexity, keys: [1, 1, 1], keySpecs, handler };
-  return tips === undefined ? spec : { ...spec, tips };
-}
+export const streamCmd = typeCommand('stream');
 
 const ND = ['nondeterministic_output'];
 
 export const streamCommands: CommandSpec[] = [
   streamCmd('xadd', -5, ['write', 'denyoom', 'fast'], 'Appends a new entry to a stream', '5.0.0',
     'O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.',
-    [streamKeySpec(['RW', 'update'], 1, 'UPDATE instead of INSERT because of the optional trimming feature')], xadd, ND),
+    [streamKeySpec(['RW', 'update'], 1, 'UPDATE instead of INSERT because of the optional trimming feature')], xadd, { tips: ND }),
   streamCmd('xlen', 2, ['readonly', 'fast'], 'Return the number of entries in a stream', '5.0.0', 'O(1)', [streamKeySpec(['RO'])], xlen),
   streamCmd('xrange', -4, ['readonly'], 'Return a range of elements in a stream, with IDs matching the specified IDs interval', '5.0.0',
     'O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).',
@@ -439,7 +426,7 @@ export const streamCommands: CommandSpec[] = [
     '5.0.0', 'O(1) for each single item to delete in the stream, regardless of the stream size.', [streamKeySpec(['RW', 'delete'])], xdel),
   streamCmd('xtrim', -4, ['write'], "Trims the stream to (approximately if '~' is passed) a certain size", '5.0.0',
     'O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.',
-    [streamKeySpec(['RW', 'delete'])], xtrim, ND),
+    [streamKeySpec(['RW', 'delete'])], xtrim, { tips: ND }),
   streamCmd('xsetid', -3, ['write', 'denyoom', 'fast'], 'An internal command for replicating stream values', '5.0.0', 'O(1)',
     [streamKeySpec(['RW', 'update'])], xsetid),
 ];

@@ -513,12 +513,12 @@ export const streamGroupCommands: CommandSpec[] = [
     'Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.',
     '5.0.0',
     'O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.',
-    [streamKeySpec(['RO', 'access'])], xpending, ND),
+    [streamKeySpec(['RO', 'access'])], xpending, { tips: ND }),
   streamCmd('xclaim', -6, ['write', 'fast'],
     'Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.',
-    '5.0.0', 'O(log N) with N being the number of messages in the PEL of the consumer group.', [streamKeySpec(['RW', 'update'])], xclaim, ND),
+    '5.0.0', 'O(log N) with N being the number of messages in the PEL of the consumer group.', [streamKeySpec(['RW', 'update'])], xclaim, { tips: ND }),
   streamCmd('xautoclaim', -6, ['write', 'fast'],
     'Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.',
-    '6.2.0', 'O(1) if COUNT is small.', [streamKeySpec(['RW', 'delete'])], xautoclaim, ND),
+    '6.2.0', 'O(1) if COUNT is small.', [streamKeySpec(['RW', 'delete'])], xautoclaim, { tips: ND }),
 ];
 

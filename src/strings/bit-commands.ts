@@ -3,7 +3,7 @@
  * The bit algorithms are in strings/bitops.ts; this file parses arguments,
  * looks keys up and replies.
  */
-import type { CommandSpec, KeySpec } from '../commands/command-table.js';
+import { type CommandSpec, typeCommand } from '../commands/command-table.js';
 import type { Session } from '../server/session.js';
 import { CommandError, Err } from '../errors.js';
 import { int64Arg, is, longArg } from '../commands/args.js';
@@ -266,19 +266,7 @@ function bitfieldGeneric(s: Session, argv: string[], readonlyCommand: boolean): 
 // ---------------------------------------------------------------------------
 // Command table
 
-function bitmap(
-  name: string,
-  arity: number,
-  flags: CommandSpec['flags'],
-  summary: string,
-  since: string,
-  complexity: string,
-  keySpecs: readonly KeySpec[],
-  handler: CommandSpec['handler'],
-  keys: readonly [number, number, number] = [1, 1, 1],
-): CommandSpec {
-  return { name, arity, flags, group: 'bitmap', summary, since, complexity, keys, keySpecs, handler };
-}
+const bitmap = typeCommand('bitmap');
 
 const RO_ACCESS = [keySpec(['RO', 'access'])];
 
@@ -290,7 +278,7 @@ export const bitCommands: CommandSpec[] = [
   bitmap('bitcount', -2, ['readonly'], 'Count set bits in a string', '2.6.0', 'O(N)', RO_ACCESS, bitcountCommand),
   bitmap('bitpos', -3, ['readonly'], 'Find first bit set or clear in a string', '2.8.7', 'O(N)', RO_ACCESS, bitposCommand),
   bitmap('bitop', -4, ['write', 'denyoom'], 'Perform bitwise operations between strings', '2.6.0', 'O(N)',
-    [keySpec(['OW', 'update'], 2), keySpec(['RO', 'access'], 3, [-1, 1, 0])], bitopCommand, [2, -1, 1]),
+    [keySpec(['OW', 'update'], 2), keySpec(['RO', 'access'], 3, [-1, 1, 0])], bitopCommand, { keys: [2, -1, 1] }),
   bitmap('bitfield', -2, ['write', 'denyoom'], 'Perform arbitrary bitfield integer operations on strings', '3.2.0',
     'O(1) for each subcommand specified',
     [keySpec(['RW', 'access', 'update', 'variable_flags'], 1, [0, 1, 0], 'This command allows both access and modification of the key')],

@@ -7,7 +7,7 @@
  * Values are latin1 strings, or MutableStrings once mutated in place (APPEND,
  * SETRANGE, SETBIT, BITFIELD); every reader accepts both.
  */
-import type { CommandSpec, KeySpec } from '../commands/command-table.js';
+import { type CommandSpec, type KeySpec, typeCommand } from '../commands/command-table.js';
 import type { Session } from '../server/session.js';
 import { CommandError, Err } from '../errors.js';
 import { int64Arg, is, longArg } from '../commands/args.js';
@@ -509,22 +509,7 @@ const RO_ACCESS = [keySpec(['RO', 'access'])];
 const RW_ACCESS_UPDATE = [keySpec(['RW', 'access', 'update'])];
 const OW_UPDATE = [keySpec(['OW', 'update'])];
 
-function cmd(
-  name: string,
-  arity: number,
-  flags: CommandSpec['flags'],
-  summary: string,
-  since: string,
-  complexity: string,
-  keySpecs: readonly KeySpec[],
-  handler: CommandSpec['handler'],
-  keys: readonly [number, number, number] = [1, 1, 1],
-  tips?: readonly string[],
-): CommandSpec {
-  const c: CommandSpec = { name, arity, flags, group: 'string', summary, since, complexity, keys, keySpecs, handler };
-  if (tips !== undefined) c.tips = tips;
-  return c;
-}
+const cmd = typeCommand('string');
 
 const RANGE_COMPLEXITY =
   'O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.';
@@ -546,14 +531,14 @@ export const stringCommands: CommandSpec[] = [
   cmd('getex', -2, ['write', 'fast'], 'Get the value of a key and optionally set its expiration', '6.2.0', 'O(1)',
     [keySpec(['RW', 'access', 'update'], 1, [0, 1, 0], 'RW and UPDATE because it changes the TTL')], getex),
   cmd('mget', -2, ['readonly', 'fast'], 'Get the values of all the given keys', '1.0.0',
-    'O(N) where N is the number of keys to retrieve.', [keySpec(['RO', 'access'], 1, [-1, 1, 0])], mget, [1, -1, 1],
-    ['request_policy:multi_shard']),
+    'O(N) where N is the number of keys to retrieve.', [keySpec(['RO', 'access'], 1, [-1, 1, 0])], mget,
+    { keys: [1, -1, 1], tips: ['request_policy:multi_shard'] }),
   cmd('mset', -3, ['write', 'denyoom'], 'Set multiple keys to multiple values', '1.0.1',
     'O(N) where N is the number of keys to set.', [keySpec(['OW', 'update'], 1, [-1, 2, 0])],
-    (s, argv) => msetGeneric(s, argv, false), [1, -1, 2], ['request_policy:multi_shard', 'response_policy:all_succeeded']),
+    (s, argv) => msetGeneric(s, argv, false), { keys: [1, -1, 2], tips: ['request_policy:multi_shard', 'response_policy:all_succeeded'] }),
   cmd('msetnx', -3, ['write', 'denyoom'], 'Set multiple keys to multiple values, only if none of the keys exist', '1.0.1',
     'O(N) where N is the number of keys to set.', [keySpec(['OW', 'insert'], 1, [-1, 2, 0])],
-    (s, argv) => msetGeneric(s, argv, true), [1, -1, 2], ['request_policy:multi_shard', 'response_policy:agg_min']),
+    (s, argv) => msetGeneric(s, argv, true), { keys: [1, -1, 2], tips: ['request_policy:multi_shard', 'response_policy:agg_min'] }),
   cmd('append', 3, ['write', 'denyoom', 'fast'], 'Append a value to a key', '2.0.0',
     'O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.',
     [keySpec(['RW', 'insert'])], append),
@@ -574,5 +559,5 @@ export const stringCommands: CommandSpec[] = [
     RW_ACCESS_UPDATE, incrbyfloat),
   cmd('lcs', -3, ['readonly'], 'Find longest common substring', '7.0.0',
     'O(N*M) where N and M are the lengths of s1 and s2, respectively', [keySpec(['RO', 'access'], 1, [1, 1, 0])], lcsCommand,
-    [1, 2, 1]),
+    { keys: [1, 2, 1] }),
 ];

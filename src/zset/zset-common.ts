@@ -3,7 +3,7 @@
  * argument parsing with Redis's exact acceptance rules and error texts, and
  * the reply shapes of scored results.
  */
-import type { CommandSpec, KeySpec } from '../commands/command-table.js';
+import { type KeySpec, typeCommand } from '../commands/command-table.js';
 import type { Session } from '../server/session.js';
 import { CommandError } from '../errors.js';
 import { IEEE_DOUBLE, parseFloatLiteral, roundBinary } from '../numbers/parse.js';
@@ -187,16 +187,4 @@ export function numkeysIndexes(argv: string[], at: number): number[] {
   return out;
 }
 
-export function zcmd(
-  name: string,
-  arity: number,
-  flags: CommandSpec['flags'],
-  summary: string,
-  since: string,
-  complexity: string,
-  keySpecs: readonly KeySpec[],
-  handler: CommandSpec['handler'],
-  extra: Partial<CommandSpec> = {},
-): CommandSpec {
-  return { name, arity, flags, group: 'sorted-set', summary, since, complexity, keys: [1, 1, 1], keySpecs, handler, ...extra };
-}
+export const zcmd = typeCommand('sorted-set');
