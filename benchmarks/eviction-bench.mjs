@@ -9,30 +9,9 @@
 //  2. Throughput of SET under constant eviction vs SET with no maxmemory
 //     (redis-benchmark, random keys), for cacheside.
 // Expects `npm run build`. See benchmarks/README.md.
-import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { LRUCache } from 'lru-cache';
-import {
-  CACHESIDE_CLI,
-  Conn,
-  RespError,
-  UsageError,
-  cachesideNodeArgs,
-  describeEnvironment,
-  encodeCommand,
-  installCleanup,
-  invocation,
-  markdownTable,
-  median,
-  parseArgs,
-  parseBenchmarkOutput,
-  pinning,
-  positiveInt,
-  recordResults,
-  startServer,
-  textTable,
-  which,
-} from './resp-bench.mjs';
+import { Conn, RespError, UsageError, benchmarkRps, describeEnvironment, encodeCommand, installCleanup, invocation, markdownTable, median, mulberry32, parseArgs, pinning, positiveInt, recordResults, runMain, serverCpu, startKind, textTable, which } from './bench-kit.mjs';
 
 const USAGE = `usage: node benchmarks/eviction-bench.mjs [options]
   --maxmemory-mb 64     maxmemory of both servers
@@ -47,17 +26,6 @@ const USAGE = `usage: node benchmarks/eviction-bench.mjs [options]
   --record              append the results to benchmarks/RESULTS.md`;
 
 const MB = 1024 * 1024;
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `n` key indexes drawn from Zipf(skew) over `keys` ranks, ranks shuffled onto key ids. */
 function zipfTrace(keys, skew, n, seed) {
@@ -129,34 +97,20 @@ function lruReference(trace, warmup, capacity) {
   return hits / (trace.length - warmup);
 }
 
-function cachesideArgs(extra) {
-  return (port, dir) => [...cachesideNodeArgs(), CACHESIDE_CLI, 'server', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
-}
-function redisArgs(extra) {
-  return (port, dir) => ['--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir, ...extra];
-}
-
 async function dbsize(conn) {
   return Number(await conn.call('DBSIZE'));
 }
 
-function benchSet(port, n, pin) {
-  const argv = [...pin, 'redis-benchmark', '-p', String(port), '-t', 'set', '-r', '10000000', '-d', '100', '-n', String(n), '-P', '16', '-c', '50', '-q'];
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 * MB });
-  const rates = parseBenchmarkOutput(r.stdout ?? '');
-  const rps = rates.get('SET');
-  if (rps === undefined) throw new Error(`redis-benchmark failed: ${r.stderr || r.stdout}`);
-  return rps;
+/** SET throughput of redis-benchmark (random keys of 100 bytes, -P 16, 50 clients). */
+function benchSet(server, n, pin) {
+  return benchmarkRps(server, 'SET', ['-t', 'set', '-r', '10000000', '-d', '100', '-n', String(n), '-P', '16', '-c', '50'], { pin });
 }
 
-/** The server's CPU seconds so far (INFO cpu: used_cpu_user + used_cpu_sys). */
-async function serverCpu(port) {
-  const conn = await Conn.connect(port);
+/** The server's CPU seconds so far, over a connection of its own. */
+async function serverCpuOf(server) {
+  const conn = await Conn.connect(server.port);
   try {
-    const info = String(await conn.call('INFO', 'cpu'));
-    let s = 0;
-    for (const m of info.matchAll(/^used_cpu_(?:user|sys):([\d.]+)/gm)) s += Number(m[1]);
-    return s;
+    return await serverCpu(conn);
   } finally {
     conn.close();
   }
@@ -193,11 +147,7 @@ async function main() {
     const row = { policy };
     for (const kind of haveRedis ? ['cacheside', 'redis'] : ['cacheside']) {
       const extra = ['--maxmemory', `${maxmemoryMb}mb`, '--maxmemory-policy', policy];
-      const srv = await startServer(
-        kind === 'cacheside'
-          ? { name: 'cacheside', command: process.execPath, args: cachesideArgs(extra), pin: pin.server }
-          : { name: 'redis-server', command: 'redis-server', args: redisArgs(extra), pin: pin.server },
-      );
+      const srv = await startKind(kind, pin.server, { extra });
       try {
         const conn = await Conn.connect(srv.port);
         const t0 = Date.now();
@@ -222,12 +172,12 @@ async function main() {
   for (let rep = 0; rep < (parts.has('set') ? reps : 0); rep++) {
     for (const mode of rep % 2 === 0 ? ['evicting', 'unlimited'] : ['unlimited', 'evicting']) {
       const extra = mode === 'evicting' ? ['--maxmemory', `${maxmemoryMb}mb`, '--maxmemory-policy', 'allkeys-lru'] : [];
-      const srv = await startServer({ name: 'cacheside', command: process.execPath, args: cachesideArgs(extra), pin: pin.server });
+      const srv = await startKind('cacheside', pin.server, { extra });
       try {
-        if (mode === 'evicting') benchSet(srv.port, Math.max(setN, Math.ceil((2 * maxmemory) / 250)), pin.client); // fill past the limit first
-        const c0 = await serverCpu(srv.port);
-        const rps = benchSet(srv.port, setN, pin.client);
-        const cpuUs = ((await serverCpu(srv.port)) - c0) * 1e6 / setN;
+        if (mode === 'evicting') await benchSet(srv, Math.max(setN, Math.ceil((2 * maxmemory) / 250)), pin.client); // fill past the limit first
+        const c0 = await serverCpuOf(srv);
+        const rps = await benchSet(srv, setN, pin.client);
+        const cpuUs = ((await serverCpuOf(srv)) - c0) * 1e6 / setN;
         setRates[mode].push(rps);
         setCpu[mode].push(cpuUs);
         console.log(`  SET ${mode}: ${rps.toFixed(0)} req/s, ${cpuUs.toFixed(2)} µs CPU/request`);
@@ -295,11 +245,4 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  if (e instanceof UsageError) {
-    console.error(`${e.message}\n${USAGE}`);
-    process.exit(2);
-  }
-  console.error(e.stack ?? e);
-  process.exit(1);
-});
+runMain(main, USAGE);

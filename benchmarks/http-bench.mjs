@@ -30,7 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { CACHESIDE_CLI, describeEnvironment, getFreePort, invocation, markdownTable, median, parseArgs, pinning, positiveInt, recordResults, sleep, textTable, which } from './resp-bench.mjs';
+import { CACHESIDE_CLI, describeEnvironment, getFreePort, invocation, markdownTable, median, parseArgs, pinning, positiveInt, recordResults, sleep, textTable, which } from './bench-kit.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const DIST = path.join(path.dirname(SELF), '..', 'dist', 'index.js');

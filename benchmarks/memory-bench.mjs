@@ -2,28 +2,7 @@
 // Memory benchmark: load N keys (default 1,000,000 × 100-byte values) into
 // cacheside and into a real redis-server, then compare memory per key.
 // Expects `npm run build` to have produced dist/. See benchmarks/README.md.
-import { existsSync, readFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import {
-  Conn,
-  RespError,
-  UsageError,
-  describeEnvironment,
-  installCleanup,
-  invocation,
-  markdownTable,
-  parseArgs,
-  pinning,
-  positiveInt,
-  recordResults,
-  redisVersion,
-  sleep,
-  startCacheside,
-  startRedis,
-  textTable,
-  which,
-  withTimeout,
-} from './resp-bench.mjs';
+import { Conn, RespError, UsageError, benchOptions, haveReference, installCleanup, intOptions, markdownTable, pinning, recordRun, redisVersion, rssBytes, runMain, sleep, startPair, textTable, withTimeout } from './bench-kit.mjs';
 
 const USAGE = `usage: node benchmarks/memory-bench.mjs [options]
   --keys 1000000      number of distinct keys (key:0 .. key:N-1)
@@ -31,18 +10,6 @@ const USAGE = `usage: node benchmarks/memory-bench.mjs [options]
   --batch 10000       SET commands per pipelined batch
   --settle 2000       ms to wait after loading before measuring
   --record            append the results to benchmarks/RESULTS.md`;
-
-/** Resident set size of a process in bytes (/proc/<pid>/status VmRSS, else ps). */
-function rssBytes(pid) {
-  const status = `/proc/${pid}/status`;
-  if (existsSync(status)) {
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(status, 'utf8'));
-    if (m) return Number(m[1]) * 1024;
-  }
-  const r = spawnSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' });
-  const kb = Number((r.stdout ?? '').trim());
-  return r.status === 0 && kb > 0 ? kb * 1024 : NaN;
-}
 
 /** `used_memory` from an INFO memory reply, or NaN if the server does not report it. */
 async function usedMemory(conn) {
@@ -111,37 +78,25 @@ const perKey = (b, n) => (Number.isFinite(b) && n > 0 ? (b / n).toFixed(1) : 'n/
 const ratio = (x) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2), ['record', 'help']);
-  if (opts.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const opts = benchOptions(USAGE, ['record']);
+  if (opts === null) return 0;
   for (const k of Object.keys(opts)) {
     if (!['keys', 'value-size', 'batch', 'settle', 'record', 'help'].includes(k)) throw new UsageError(`unknown option --${k}\n${USAGE}`);
   }
-  const keys = positiveInt(opts.keys ?? 1_000_000, '--keys');
-  const valueSize = positiveInt(opts['value-size'] ?? 100, '--value-size');
-  const batch = positiveInt(opts.batch ?? 10_000, '--batch');
+  const { keys, valueSize, batch } = intOptions(opts, { keys: 1_000_000, 'value-size': 100, batch: 10_000 });
   const settle = opts.settle === undefined ? 2000 : Number(opts.settle);
   if (!(settle >= 0)) throw new UsageError('--settle must be >= 0');
 
-  const haveRedis = Boolean(which('redis-server'));
   const pin = pinning();
   console.log(`# ${pin.note}`);
-  if (!haveRedis) console.log('# redis-server not found: reference missing, reporting cacheside only');
+  const haveRedis = haveReference();
 
   installCleanup();
   const servers = [];
   const results = [];
   let exitCode = 0;
   try {
-    try {
-      servers.push(await startCacheside(pin.server));
-      if (haveRedis) servers.push(await startRedis(pin.server));
-    } catch (e) {
-      console.error(e.message);
-      return 2;
-    }
+    if (!(await startPair(servers, pin.server, haveRedis))) return 2;
     for (const s of servers) console.log(`# ${s.name} on port ${s.port} (pid ${s.pid}): ${s.cmd}`);
     console.log(`# loading ${keys} keys (key:<i>) with ${valueSize}-byte values, batches of ${batch}`);
     for (const s of servers) results.push(await measure(s, { keys, valueSize, batch, settle }));
@@ -183,28 +138,9 @@ async function main() {
   console.log(`\n${lines.join('\n')}`);
 
   if (opts.record) {
-    const body = [
-      `Command: \`${invocation()}\``,
-      '',
-      `Servers: ${servers.map((s) => `\`${s.cmd.replace(s.dir, '<tmpdir>').replace(`--port ${s.port}`, '--port <port>')}\``).join(', ')}`,
-      '',
-      `Environment: ${describeEnvironment(pin)}`,
-      '',
-      `${where}.`,
-      '',
-      markdownTable(headers, rows),
-      '',
-      ...lines.map((l) => `- ${l}`),
-    ].join('\n');
-    recordResults('memory-bench', body);
+    recordRun('memory-bench', { pin, servers }, `${where}.`, markdownTable(headers, rows), lines.map((l) => `- ${l}`).join('\n'));
   }
   return exitCode;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err instanceof UsageError ? err.message : (err?.stack ?? String(err)));
-    process.exit(err instanceof UsageError ? 2 : 1);
-  },
-);
+runMain(main);

@@ -13,29 +13,8 @@
 // (RSS after populating minus RSS of the empty server). For redis-server the
 // fork child's private memory (smaps_rollup) is added to the parent's RSS.
 // Goals (issue #5): p99 within 2x of no-save; RSS growth < 20% of the data set.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import {
-  Conn,
-  UsageError,
-  cachesideNodeArgs,
-  CACHESIDE_CLI,
-  describeEnvironment,
-  installCleanup,
-  invocation,
-  markdownTable,
-  median,
-  parseArgs,
-  pinning,
-  positiveInt,
-  recordResults,
-  shellJoin,
-  sleep,
-  startServer,
-  textTable,
-  which,
-  withTimeout,
-} from './resp-bench.mjs';
+import { Conn, benchOptions, infoFields, installCleanup, intOptions, markdownTable, median, pinning, recordRun, rssBytes, runMain, runRedisBenchmark, serverKinds, sleep, startKind, textTable, withTimeout } from './bench-kit.mjs';
 
 const USAGE = `usage: node benchmarks/persistence-bgsave.mjs [options]
   --keys 1000000     keys in the data set (SET key:<12 digits>, the keys redis-benchmark -r uses)
@@ -46,15 +25,6 @@ const USAGE = `usage: node benchmarks/persistence-bgsave.mjs [options]
   --clients 50       redis-benchmark -c (pipeline 1)
   --no-redis         cacheside only
   --record           append the results to benchmarks/RESULTS.md`;
-
-function rss(pid) {
-  try {
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 /** Private memory of the children of `pid` (a fork child's copied pages). */
 function childrenPrivate(pid) {
@@ -82,40 +52,14 @@ function childrenPrivate(pid) {
   return total;
 }
 
-function start(kind, pin) {
-  if (kind === 'cacheside') {
-    return startServer({
-      name: 'cacheside-bgsave',
-      command: process.execPath,
-      args: (port, dir) => [...cachesideNodeArgs(), CACHESIDE_CLI, 'server', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--enable-debug-command', 'yes'],
-      pin,
-    });
-  }
-  return startServer({
-    name: 'redis-bgsave',
-    command: 'redis-server',
-    args: (port, dir) => ['--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir, '--enable-debug-command', 'yes'],
-    pin,
-  });
-}
-
 /** One redis-benchmark chunk: rps and p99 (ms) from --csv. */
-function chunk(server, { n, clients, keys }, pin) {
-  const argv = [...pin, 'redis-benchmark', '-h', '127.0.0.1', '-p', String(server.port), '--csv', '-c', String(clients), '-n', String(n), '-r', String(keys), '-t', 'set'];
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (out += c));
-    child.once('error', reject);
-    child.once('close', () => {
-      // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-      const line = out.split('\n').find((l) => l.startsWith('"SET"'));
-      if (!line) return reject(new Error(`redis-benchmark failed (${shellJoin(argv)}): ${out.slice(-1000)}`));
-      const f = line.split(',').map((x) => Number(x.replace(/"/g, '')));
-      resolve({ rps: f[1], p99: f[6], max: f[7] });
-    });
-  });
+async function chunk(server, { chunk: n, clients, keys }, pin) {
+  const r = await runRedisBenchmark(server, ['--csv', '-c', String(clients), '-n', String(n), '-r', String(keys), '-t', 'set'], { pin });
+  // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+  const line = r.stdout.split('\n').find((l) => l.startsWith('"SET"'));
+  if (!line) throw new Error(`redis-benchmark failed (${r.cmd}): ${(r.stdout + r.stderr).slice(-1000)}`);
+  const f = line.split(',').map((x) => Number(x.replace(/"/g, '')));
+  return { rps: f[1], p99: f[6], max: f[7] };
 }
 
 /**
@@ -141,33 +85,23 @@ async function populate(conn, { keys, valueSize }) {
   }
 }
 
-async function info(conn, section) {
-  const r = await withTimeout(conn.call('INFO', section), 30_000, 'INFO timed out');
-  const out = {};
-  for (const l of String(r).split('\r\n')) {
-    const i = l.indexOf(':');
-    if (i > 0) out[l.slice(0, i)] = l.slice(i + 1);
-  }
-  return out;
-}
-
 async function run(kind, o, pin) {
-  const server = await start(kind, pin.server);
+  const server = await startKind(kind, pin.server, { name: `${kind}-bgsave`, extra: ['--enable-debug-command', 'yes'] });
   const conn = await Conn.connect(server.port);
   try {
     await sleep(500);
-    const empty = rss(server.pid);
+    const empty = rssBytes(server.pid);
     const t0 = performance.now();
     await populate(conn, o);
     console.log(`${kind}: populated ${o.keys} keys in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     await sleep(2000);
-    const loaded = rss(server.pid);
+    const loaded = rssBytes(server.pid);
     const dataset = loaded - empty;
     const sampleFrom = () => {
-      const start = rss(server.pid) + (kind === 'redis' ? childrenPrivate(server.pid) : 0);
+      const start = rssBytes(server.pid) + (kind === 'redis' ? childrenPrivate(server.pid) : 0);
       const w = { start, peak: start, timer: null };
       w.timer = setInterval(() => {
-        const x = rss(server.pid) + (kind === 'redis' ? childrenPrivate(server.pid) : 0);
+        const x = rssBytes(server.pid) + (kind === 'redis' ? childrenPrivate(server.pid) : 0);
         if (x > w.peak) w.peak = x;
       }, 10);
       return () => {
@@ -188,7 +122,7 @@ async function run(kind, o, pin) {
       const during = [];
       for (;;) {
         during.push(await chunk(server, o, pin.client));
-        const i = await info(conn, 'persistence');
+        const i = await infoFields(conn, 'persistence');
         if (i.rdb_bgsave_in_progress === '0') {
           saveEnd ||= performance.now();
           if (during.length >= o.chunks) break;
@@ -199,7 +133,7 @@ async function run(kind, o, pin) {
       stopSampling = sampleFrom();
       for (let k = 0; k < during.length; k++) await chunk(server, o, pin.client);
       const growthNoSave = stopSampling();
-      const i = await info(conn, 'persistence');
+      const i = await infoFields(conn, 'persistence');
       if (i.rdb_last_bgsave_status !== 'ok') throw new Error(`${kind}: BGSAVE failed`);
       const round = {
         p99Base: median(base.map((c) => c.p99)),
@@ -224,24 +158,13 @@ async function run(kind, o, pin) {
 const mb = (b) => (b / 1024 / 1024).toFixed(0);
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2), ['record', 'help', 'no-redis']);
-  if (opts.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const o = {
-    keys: positiveInt(opts.keys ?? 1_000_000, '--keys'),
-    valueSize: positiveInt(opts['value-size'] ?? 100, '--value-size'),
-    n: positiveInt(opts.chunk ?? 50_000, '--chunk'),
-    chunks: positiveInt(opts.chunks ?? 4, '--chunks'),
-    rounds: positiveInt(opts.rounds ?? 3, '--rounds'),
-    clients: positiveInt(opts.clients ?? 50, '--clients'),
-  };
+  const opts = benchOptions(USAGE, ['record', 'no-redis']);
+  if (opts === null) return 0;
+  const o = intOptions(opts, { keys: 1_000_000, 'value-size': 100, chunk: 50_000, chunks: 4, rounds: 3, clients: 50 });
   installCleanup();
   const pin = pinning();
-  const kinds = !opts['no-redis'] && which('redis-server') ? ['cacheside', 'redis'] : ['cacheside'];
   const res = [];
-  for (const k of kinds) res.push(await run(k, o, pin));
+  for (const k of serverKinds(opts)) res.push(await run(k, o, pin));
   const headers = [
     'server',
     'p99 no save (ms)',
@@ -274,26 +197,14 @@ async function main() {
   });
   console.log('\n' + textTable(headers, rows));
   if (opts.record) {
-    recordResults(
+    recordRun(
       'persistence-bgsave',
-      [
-        `Command: \`${invocation()}\``,
-        '',
-        `Environment: ${describeEnvironment(pin)}`,
-        '',
-        `${o.keys} keys × ${o.valueSize}-byte values (pipelined SETs of the keys redis-benchmark -r writes); load: redis-benchmark -t set -r ${o.keys} -c ${o.clients} -P 1 in chunks of ${o.n} requests (${o.chunks} chunks without a save; during BGSAVE, chunks until it ends, at least ${o.chunks}); ${o.rounds} rounds per server, medians over rounds (p99 ratio: median of the per-round ratios). RSS growth: peak RSS during a window minus RSS at its start (redis-server: parent RSS + the fork child's private pages); the BGSAVE window is followed by a window as long with the same load and no save, and the difference is what the save itself costs (cacheside's heap grows under write load alone, before V8 collects).`,
-        '',
-        markdownTable(headers, rows),
-      ].join('\n'),
+      { pin },
+      `${o.keys} keys × ${o.valueSize}-byte values (pipelined SETs of the keys redis-benchmark -r writes); load: redis-benchmark -t set -r ${o.keys} -c ${o.clients} -P 1 in chunks of ${o.chunk} requests (${o.chunks} chunks without a save; during BGSAVE, chunks until it ends, at least ${o.chunks}); ${o.rounds} rounds per server, medians over rounds (p99 ratio: median of the per-round ratios). RSS growth: peak RSS during a window minus RSS at its start (redis-server: parent RSS + the fork child's private pages); the BGSAVE window is followed by a window as long with the same load and no save, and the difference is what the save itself costs (cacheside's heap grows under write load alone, before V8 collects).`,
+      markdownTable(headers, rows),
     );
   }
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e) => {
-    process.stderr.write(`${e instanceof UsageError ? e.message : e.stack}\n`);
-    process.exit(e instanceof UsageError ? 2 : 1);
-  },
-);
+runMain(main);

@@ -12,23 +12,7 @@
 //      idle baseline gap.
 // cacheside's snapshot is forkless (serialized on the event loop in slices);
 // redis-server forks, so its gaps are the fork itself.
-import {
-  Conn,
-  UsageError,
-  describeEnvironment,
-  installCleanup,
-  invocation,
-  markdownTable,
-  parseArgs,
-  pinning,
-  positiveInt,
-  recordResults,
-  sleep,
-  startCacheside,
-  startRedis,
-  textTable,
-  which,
-} from './resp-bench.mjs';
+import { Conn, benchOptions, describeEnvironment, encodeCommand, installCleanup, intOptions, invocation, markdownTable, pinning, recordResults, runMain, serverKinds, sleep, startKind, textTable, untilPersistenceIdle } from './bench-kit.mjs';
 
 const USAGE = `usage: node benchmarks/persistence-bigkey.mjs [options]
   --members 2000000  elements of the set / zset / hash / list
@@ -45,7 +29,7 @@ async function fill(c, type, n, stringMb) {
   if (type === 'string') {
     const chunk = 'x'.repeat(1024 * 1024);
     for (let i = 0; i < stringMb; i++) {
-      c.write(encode(['APPEND', key, chunk.slice(0, 1024 * 1024 - 7) + String(i).padStart(7, '0')]));
+      c.write(encodeCommand(['APPEND', key, chunk.slice(0, 1024 * 1024 - 7) + String(i).padStart(7, '0')]));
       await c.read();
     }
     return key;
@@ -58,7 +42,7 @@ async function fill(c, type, n, stringMb) {
       else if (type === 'hash') argv.push(`field:${j}`, `value:${j}`);
       else argv.push(`member:${j}`);
     }
-    c.write(encode(argv));
+    c.write(encodeCommand(argv));
     if (++pending >= 32) {
       while (pending > 0) {
         await c.read();
@@ -68,17 +52,6 @@ async function fill(c, type, n, stringMb) {
   }
   while (pending-- > 0) await c.read();
   return key;
-}
-
-function encode(args) {
-  let s = `*${args.length}\r\n`;
-  for (const a of args) s += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
-  return Buffer.from(s);
-}
-
-async function info(c, field) {
-  const text = String(await c.call('INFO', 'persistence'));
-  return new RegExp(`^${field}:(.*)$`, 'm').exec(text)?.[1]?.trim();
 }
 
 /** PING after PING until stop(): the gaps between replies. */
@@ -109,13 +82,6 @@ function pinger(c) {
   };
 }
 
-async function untilIdle(c, field) {
-  for (;;) {
-    if ((await info(c, field)) === '0') return;
-    await sleep(5);
-  }
-}
-
 async function measure(server, type, opts) {
   const c = await Conn.connect(server.port);
   const p = await Conn.connect(server.port);
@@ -132,7 +98,7 @@ async function measure(server, type, opts) {
       ping.reset();
       const t0 = performance.now();
       await c.call(cmd);
-      await untilIdle(c, field);
+      await untilPersistenceIdle(c, [field], 5);
       const ms = performance.now() - t0;
       rows.push({ server: server.name, type, what, idle, gap: ping.max, ms });
     }
@@ -146,24 +112,15 @@ async function measure(server, type, opts) {
 }
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), ['aof', 'no-redis', 'record', 'help']);
-  if (args.help) {
-    console.log(USAGE);
-    return;
-  }
-  const opts = {
-    members: positiveInt(args.members ?? '2000000', '--members'),
-    stringMb: positiveInt(args['string-mb'] ?? '200', '--string-mb'),
-    aof: !!args.aof,
-  };
+  const args = benchOptions(USAGE, ['aof', 'no-redis', 'record']);
+  if (args === null) return;
+  const opts = { ...intOptions(args, { members: 2_000_000, 'string-mb': 200 }), aof: !!args.aof };
   const types = String(args.types ?? 'set,zset,hash,list,string').split(',');
   installCleanup();
   const pin = pinning();
-  const servers = [['cacheside', startCacheside]];
-  if (!args['no-redis'] && which('redis-server')) servers.push(['redis-server', startRedis]);
   const rows = [];
-  for (const [, start] of servers) {
-    const s = await start(pin.server);
+  for (const kind of serverKinds(args)) {
+    const s = await startKind(kind, pin.server);
     try {
       for (const t of types) {
         for (const r of await measure(s, t, opts)) {
@@ -183,11 +140,4 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  if (e instanceof UsageError) {
-    console.error(`${e.message}\n${USAGE}`);
-    process.exit(2);
-  }
-  console.error(e);
-  process.exit(1);
-});
+runMain(main, USAGE);

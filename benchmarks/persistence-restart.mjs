@@ -10,25 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  Conn,
-  UsageError,
-  cachesideNodeArgs,
-  CACHESIDE_CLI,
-  describeEnvironment,
-  getFreePort,
-  installCleanup,
-  invocation,
-  markdownTable,
-  parseArgs,
-  pinning,
-  positiveInt,
-  recordResults,
-  sleep,
-  textTable,
-  which,
-  withTimeout,
-} from './resp-bench.mjs';
+import { Conn, benchOptions, encodeCommand, getFreePort, installCleanup, intOptions, markdownTable, pinning, recordRun, runMain, serverKinds, serverSpec, sleep, textTable, untilPersistenceIdle, waitForPing, withTimeout } from './bench-kit.mjs';
 
 const USAGE = `usage: node benchmarks/persistence-restart.mjs [options]
   --keys 1000000     keys (DEBUG POPULATE key <n> <value-size>)
@@ -43,49 +25,25 @@ const CASES = {
   'aof-cmds': { args: ['--appendonly', 'yes', '--aof-use-rdb-preamble', 'no'] },
 };
 
-function argv(kind, port, dir, extra) {
-  const common = ['--port', String(port), '--dir', dir, '--save', '', '--enable-debug-command', 'yes', ...extra];
-  return kind === 'cacheside' ? [process.execPath, ...cachesideNodeArgs(), CACHESIDE_CLI, 'server', ...common] : ['redis-server', ...common, '--daemonize', 'no'];
-}
-
 /** Spawn and wait for PONG; resolves with { child, port, ms }. */
 async function spawnReady(kind, dir, extra, pin) {
   const port = await getFreePort();
-  const a = [...pin, ...argv(kind, port, dir, extra)];
+  const spec = serverSpec(kind, { aof: [], extra: ['--enable-debug-command', 'yes', ...extra] });
+  const a = [...pin, spec.command, ...spec.args(port, dir)];
   const t0 = performance.now();
   const child = spawn(a[0], a.slice(1), { cwd: dir, stdio: 'ignore' });
-  const deadline = Date.now() + 600_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${kind} exited during start-up`);
-    try {
-      const c = await Conn.connect(port, '127.0.0.1', 500);
-      const r = await withTimeout(c.call('PING'), 2000, 'PING timed out');
-      c.close();
-      if (r === 'PONG') return { child, port, ms: performance.now() - t0 };
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error(`${kind} did not start`);
-    await sleep(5);
-  }
+  await waitForPing(port, 600_000, () => (child.exitCode !== null ? `${kind} exited during start-up` : undefined), 5);
+  return { child, port, ms: performance.now() - t0 };
 }
 
 async function stop(child, port, how = 'NOSAVE') {
   try {
     const c = await Conn.connect(port);
-    c.write(`*2\r\n$8\r\nSHUTDOWN\r\n$${how.length}\r\n${how}\r\n`);
+    c.write(encodeCommand(['SHUTDOWN', how]));
   } catch {
     child.kill('SIGTERM');
   }
   if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
-}
-
-async function waitIdle(c) {
-  for (;;) {
-    const i = String(await c.call('INFO', 'persistence'));
-    if (i.includes('aof_rewrite_in_progress:0') && i.includes('rdb_bgsave_in_progress:0') && i.includes('aof_rewrite_scheduled:0')) return;
-    await sleep(50);
-  }
 }
 
 function dirSize(dir) {
@@ -107,7 +65,7 @@ async function runCase(kind, name, o, pin) {
     else {
       await c.call('BGREWRITEAOF');
       await sleep(100);
-      await withTimeout(waitIdle(c), 600_000, 'rewrite timed out');
+      await withTimeout(untilPersistenceIdle(c, ['aof_rewrite_in_progress', 'rdb_bgsave_in_progress', 'aof_rewrite_scheduled'], 50), 600_000, 'rewrite timed out');
     }
     c.close();
     await stop(child, port);
@@ -131,19 +89,12 @@ async function runCase(kind, name, o, pin) {
 }
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2), ['record', 'help', 'no-redis']);
-  if (opts.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const o = {
-    keys: positiveInt(opts.keys ?? 1_000_000, '--keys'),
-    valueSize: positiveInt(opts['value-size'] ?? 100, '--value-size'),
-    reps: positiveInt(opts.reps ?? 3, '--reps'),
-  };
+  const opts = benchOptions(USAGE, ['record', 'no-redis']);
+  if (opts === null) return 0;
+  const o = intOptions(opts, { keys: 1_000_000, 'value-size': 100, reps: 3 });
   installCleanup();
   const pin = pinning();
-  const kinds = !opts['no-redis'] && which('redis-server') ? ['cacheside', 'redis'] : ['cacheside'];
+  const kinds = serverKinds(opts);
   const rows = [];
   for (const name of Object.keys(CASES)) {
     const r = {};
@@ -160,26 +111,14 @@ async function main() {
   const headers = ['files', 'cacheside start', 'cacheside files', 'redis start', 'redis files', 'cacheside / redis'];
   console.log('\n' + textTable(headers, rows));
   if (opts.record) {
-    recordResults(
+    recordRun(
       'persistence-restart',
-      [
-        `Command: \`${invocation()}\``,
-        '',
-        `Environment: ${describeEnvironment(pin)}`,
-        '',
-        `${o.keys} keys × ${o.valueSize}-byte values (DEBUG POPULATE), written by each server itself (SAVE, or BGREWRITEAOF with the AOF on); time from spawn to the first PONG, best of ${o.reps} starts.`,
-        '',
-        markdownTable(headers, rows),
-      ].join('\n'),
+      { pin },
+      `${o.keys} keys × ${o.valueSize}-byte values (DEBUG POPULATE), written by each server itself (SAVE, or BGREWRITEAOF with the AOF on); time from spawn to the first PONG, best of ${o.reps} starts.`,
+      markdownTable(headers, rows),
     );
   }
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e) => {
-    process.stderr.write(`${e instanceof UsageError ? e.message : e.stack}\n`);
-    process.exit(e instanceof UsageError ? 2 : 1);
-  },
-);
+runMain(main);

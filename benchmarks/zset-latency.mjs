@@ -22,26 +22,9 @@
 // one-off cost, the warm pass the steady state.
 //
 //   node benchmarks/zset-latency.mjs [--members 1000000] [--calls 1000] [--record]
-import {
-  CACHESIDE_CLI,
-  Conn,
-  UsageError,
-  cachesideNodeArgs,
-  describeEnvironment,
-  installCleanup,
-  invocation,
-  markdownTable,
-  parseArgs,
-  pinning,
-  positiveInt,
-  recordResults,
-  startRedis,
-  startServer,
-  textTable,
-  which,
-} from './resp-bench.mjs';
+import { Conn, UsageError, benchOptions, haveReference, installCleanup, intOptions, markdownTable, mulberry32, pinning, recordRun, runMain, serverCpu, startCacheside, startRedis, textTable } from './bench-kit.mjs';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 
@@ -57,18 +40,6 @@ const USAGE = `usage: node benchmarks/zset-latency.mjs [options]
 /** Scores are integers in [0, SCORE_RANGE): a window of SCORE_RANGE / members * 10 holds ~10 members. */
 const SCORE_RANGE = 1_000_000_000;
 const KEY = 'zlat';
-
-/** mulberry32: a small seeded PRNG, so both servers get the same set. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function percentile(sorted, q) {
   if (sorted.length === 0) return NaN;
@@ -164,17 +135,9 @@ function pinSelf(cpu) {
   return spawnSync('taskset', ['-a', '-cp', String(cpu), String(process.pid)], { stdio: 'ignore' }).status === 0;
 }
 
-/** The server's CPU seconds so far (INFO cpu: used_cpu_user + used_cpu_sys). */
-async function serverCpu(conn) {
-  const info = String(await conn.call('INFO', 'cpu'));
-  let s = 0;
-  for (const m of info.matchAll(/used_cpu_(?:user|sys):([\d.]+)/g)) s += Number(m[1]);
-  return s;
-}
-
 /** Builds the set with pipelined ZADDs; returns the build time in ms. `poll` runs after every round of batches. */
 async function build(conn, members, batch, inflight, poll) {
-  const rnd = prng(12345);
+  const rnd = mulberry32(12345);
   await conn.call('DEL', KEY);
   const t0 = performance.now();
   let pending = [];
@@ -225,7 +188,7 @@ function operations(members) {
  * traced) and of this script during the measured calls.
  */
 async function measure(conn, op, calls, warmup, seed, offset, gc, pid) {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   for (let i = 0; i < warmup; i++) {
     const r = await conn.call(...op.argv(offset + i, rnd));
     if (r instanceof Error) throw new Error(`${op.name}: ${r.message}`);
@@ -255,43 +218,26 @@ async function measure(conn, op, calls, warmup, seed, offset, gc, pid) {
 }
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2), ['record', 'help', 'no-trace-gc']);
-  if (opts.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const opts = benchOptions(USAGE, ['record', 'no-trace-gc']);
+  if (opts === null) return 0;
   for (const k of Object.keys(opts)) {
     if (!['members', 'calls', 'batch', 'inflight', 'warmup', 'no-trace-gc', 'record', 'help'].includes(k)) throw new UsageError(`unknown option --${k}\n${USAGE}`);
   }
-  const members = positiveInt(opts.members ?? 1_000_000, '--members');
-  const calls = positiveInt(opts.calls ?? 1000, '--calls');
-  const batch = positiveInt(opts.batch ?? 1000, '--batch');
-  const inflight = positiveInt(opts.inflight ?? 32, '--inflight');
+  const { members, calls, batch, inflight, warmup: warmupMore } = intOptions(opts, { members: 1_000_000, calls: 1000, batch: 1000, inflight: 32, warmup: 3000 });
   const warmup = 100;
-  const warmupMore = positiveInt(opts.warmup ?? 3000, '--warmup');
   if (members < 20) throw new UsageError('--members must be at least 20');
 
   const traceGc = !opts['no-trace-gc'];
-  const haveRedis = Boolean(which('redis-server'));
   const pin = pinning();
   const clientPinned = pin.enabled && pinSelf(1);
   const clientNote = clientPinned ? 'this script (the client) pinned to CPU 1' : 'this script (the client) is not pinned';
   console.log(`# ${pin.note}; ${clientNote}`);
-  if (!haveRedis) console.log('# redis-server not found: reference missing, reporting cacheside only');
+  const haveRedis = haveReference();
   installCleanup();
   const servers = [];
   const conns = [];
   try {
-    if (!existsSync(CACHESIDE_CLI)) throw new Error(`${CACHESIDE_CLI} not found: run \`npm run build\` first`);
-    const nodeArgs = [...cachesideNodeArgs(), ...(traceGc ? ['--trace-gc'] : [])];
-    servers.push(
-      await startServer({
-        name: 'cacheside',
-        command: process.execPath,
-        args: (port, dir) => [...nodeArgs, CACHESIDE_CLI, 'server', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir],
-        pin: pin.server,
-      }),
-    );
+    servers.push(await startCacheside(pin.server, { nodeArgs: traceGc ? ['--trace-gc'] : [] }));
     if (haveRedis) servers.push(await startRedis(pin.server));
     for (const s of servers) console.log(`# ${s.name} on port ${s.port}: ${s.cmd}`);
     for (const s of servers) conns.push(await Conn.connect(s.port));
@@ -373,22 +319,14 @@ async function main() {
     console.log(textTable(tailHeaders, tailRows));
 
     if (opts.record) {
-      const body = [
-        `Command: \`${invocation()}\``,
-        '',
-        `Servers: ${servers.map((s) => `\`${s.cmd.replace(s.dir, '<tmpdir>').replace(`--port ${s.port}`, '--port <port>')}\``).join(', ')}`,
-        '',
-        `Environment: ${describeEnvironment(pin)}; ${clientNote}.`,
-        '',
+      recordRun(
+        'zset-latency',
+        { pin, servers, environmentNote: `; ${clientNote}.` },
         `${where}. Latency is measured in the client (round trip over loopback, including the client's own RESP handling). Build (pipelined ZADD × ${batch} members, ${inflight} in flight): ${built}; ${buildGcNote}.`,
-        '',
         markdownTable(headers, rows),
-        '',
         `During the ${calls} measured calls of each command and pass (GC pauses: count, longest, how many ≥ 1 ms; cacheside's from --trace-gc, incremental marking steps included; the client's from perf_hooks. Cacheside CPU from /proc, 10 ms resolution: its main thread, its other threads — V8's concurrent GC and compiler helpers, which share CPU 0 with the main thread — and the wall time of the calls):`,
-        '',
         markdownTable(tailHeaders, tailRows),
-      ].join('\n');
-      recordResults('zset-latency', body);
+      );
     }
   } finally {
     for (const c of conns) c.close();
@@ -397,10 +335,4 @@ async function main() {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err instanceof UsageError ? err.message : (err?.stack ?? String(err)));
-    process.exit(err instanceof UsageError ? 2 : 1);
-  },
-);
+runMain(main);

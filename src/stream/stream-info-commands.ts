@@ -14,7 +14,8 @@ import { CommandError, Err, truncateForError } from '../errors.js';
 import { is, longArg } from '../commands/args.js';
 import { now } from '../keyspace/clock.js';
 import type { StreamValue } from './stream-value.js';
-import { type ConsumerGroup, INVALID_ENTRIES_READ, groupLag } from './stream-group.js';
+import { type Consumer, type ConsumerGroup, type Nack, INVALID_ENTRIES_READ, groupLag } from './stream-group.js';
+import type { IdMap } from './id-map.js';
 import { MAX_ID, MIN_ID } from './stream-id.js';
 import { collectRange, cstr, errorText, readStream, replyEntries, replyEntry, replyId, streamKeySpec } from './stream-commands.js';
 
@@ -30,15 +31,86 @@ function existing(s: Session, key: string): StreamValue {
   return st;
 }
 
-function replyEntriesRead(r: Reply, g: ConsumerGroup): void {
-  if (g.entriesRead === INVALID_ENTRIES_READ) r.nullBulk();
-  else r.int(g.entriesRead);
+/**
+ * The first `count` entries (0: all) of a pending entries list, each as
+ * [id, consumer name, delivery time, deliveries]; the consumer's name is left
+ * out of the PEL of a consumer (`withConsumer` false).
+ */
+function replyPending(r: Reply, pel: IdMap<Nack>, count: number, withConsumer: boolean): void {
+  const items: [string, Nack][] = [];
+  pel.forEachFrom(MIN_ID, (id, n) => {
+    items.push([`${id.ms}-${id.seq}`, n]);
+    return count === 0 || items.length < count;
+  });
+  r.arrayLen(items.length);
+  for (const [id, n] of items) {
+    r.arrayLen(withConsumer ? 4 : 3);
+    r.bulk(id);
+    if (withConsumer) r.bulk(n.consumer.name);
+    r.int(n.deliveryTime);
+    r.int(n.deliveryCount);
+  }
 }
 
-function replyLag(r: Reply, st: StreamValue, g: ConsumerGroup): void {
+/**
+ * One consumer group's map, as XINFO GROUPS replies it (`full` null) or as
+ * an element of XINFO STREAM FULL's groups (`full.count` bounds the pending
+ * lists): name, [consumers, pending,] last-delivered-id, entries-read (null
+ * when unknown), lag (null when it cannot be computed) [, pel-count,
+ * pending, consumers].
+ */
+function replyGroup(r: Reply, st: StreamValue, g: ConsumerGroup, full: { count: number } | null): void {
+  r.mapLen(full === null ? 6 : 7);
+  r.bulk('name');
+  r.bulk(g.name);
+  if (full === null) {
+    r.bulk('consumers');
+    r.int(g.consumers.size);
+    r.bulk('pending');
+    r.int(g.pel.size);
+  }
+  r.bulk('last-delivered-id');
+  replyId(r, g.lastId);
+  r.bulk('entries-read');
+  if (g.entriesRead === INVALID_ENTRIES_READ) r.nullBulk();
+  else r.int(g.entriesRead);
+  r.bulk('lag');
   const lag = groupLag(st, g);
   if (lag === null) r.nullBulk();
   else r.int(lag);
+  if (full === null) return;
+  r.bulk('pel-count');
+  r.int(g.pel.size);
+  r.bulk('pending');
+  replyPending(r, g.pel, full.count, true);
+  r.bulk('consumers');
+  const consumers = g.sortedConsumers();
+  r.arrayLen(consumers.length);
+  for (const c of consumers) replyConsumer(r, c, full);
+}
+
+/**
+ * One consumer's map, as XINFO CONSUMERS replies it (`full` null: name,
+ * pending count, idle ms) or in XINFO STREAM FULL (name, seen-time,
+ * pel-count, its first `full.count` pending entries).
+ */
+function replyConsumer(r: Reply, c: Consumer, full: { count: number } | null): void {
+  r.mapLen(full === null ? 3 : 4);
+  r.bulk('name');
+  r.bulk(c.name);
+  if (full === null) {
+    r.bulk('pending');
+    r.int(c.pel.size);
+    r.bulk('idle');
+    r.int(Math.max(0, now() - c.seenTime));
+    return;
+  }
+  r.bulk('seen-time');
+  r.int(c.seenTime);
+  r.bulk('pel-count');
+  r.int(c.pel.size);
+  r.bulk('pending');
+  replyPending(r, c.pel, full.count, false);
 }
 
 function xinfoStream(s: Session, argv: string[]): void {
@@ -89,58 +161,7 @@ function xinfoStream(s: Session, argv: string[]): void {
   r.bulk('groups');
   const groups = st.sortedGroups();
   r.arrayLen(groups.length);
-  for (const g of groups) {
-    r.mapLen(7);
-    r.bulk('name');
-    r.bulk(g.name);
-    r.bulk('last-delivered-id');
-    replyId(r, g.lastId);
-    r.bulk('entries-read');
-    replyEntriesRead(r, g);
-    r.bulk('lag');
-    replyLag(r, st, g);
-    r.bulk('pel-count');
-    r.int(g.pel.size);
-    r.bulk('pending');
-    const pel: [string, string, number, number | bigint][] = [];
-    g.pel.forEachFrom(MIN_ID, (id, n) => {
-      pel.push([`${id.ms}-${id.seq}`, n.consumer.name, n.deliveryTime, n.deliveryCount]);
-      return count === 0 || pel.length < count;
-    });
-    r.arrayLen(pel.length);
-    for (const [id, name, time, deliveries] of pel) {
-      r.arrayLen(4);
-      r.bulk(id);
-      r.bulk(name);
-      r.int(time);
-      r.int(deliveries);
-    }
-    r.bulk('consumers');
-    const consumers = g.sortedConsumers();
-    r.arrayLen(consumers.length);
-    for (const c of consumers) {
-      r.mapLen(4);
-      r.bulk('name');
-      r.bulk(c.name);
-      r.bulk('seen-time');
-      r.int(c.seenTime);
-      r.bulk('pel-count');
-      r.int(c.pel.size);
-      r.bulk('pending');
-      const cp: [string, number, number | bigint][] = [];
-      c.pel.forEachFrom(MIN_ID, (id, n) => {
-        cp.push([`${id.ms}-${id.seq}`, n.deliveryTime, n.deliveryCount]);
-        return count === 0 || cp.length < count;
-      });
-      r.arrayLen(cp.length);
-      for (const [id, time, deliveries] of cp) {
-        r.arrayLen(3);
-        r.bulk(id);
-        r.int(time);
-        r.int(deliveries);
-      }
-    }
-  }
+  for (const g of groups) replyGroup(r, st, g, { count });
 }
 
 function xinfoGroups(s: Session, argv: string[]): void {
@@ -148,21 +169,7 @@ function xinfoGroups(s: Session, argv: string[]): void {
   const r = s.reply;
   const groups = st.sortedGroups();
   r.arrayLen(groups.length);
-  for (const g of groups) {
-    r.mapLen(6);
-    r.bulk('name');
-    r.bulk(g.name);
-    r.bulk('consumers');
-    r.int(g.consumers.size);
-    r.bulk('pending');
-    r.int(g.pel.size);
-    r.bulk('last-delivered-id');
-    replyId(r, g.lastId);
-    r.bulk('entries-read');
-    replyEntriesRead(r, g);
-    r.bulk('lag');
-    replyLag(r, st, g);
-  }
+  for (const g of groups) replyGroup(r, st, g, null);
 }
 
 function xinfoConsumers(s: Session, argv: string[]): void {
@@ -170,19 +177,10 @@ function xinfoConsumers(s: Session, argv: string[]): void {
   const st = existing(s, key);
   const g = st.groups.get(argv[3]!);
   if (g === undefined) throw new CommandError(errorText(`NOGROUP No such consumer group '${cstr(argv[3]!)}' for key name '${cstr(key)}'`));
-  const t = now();
   const r = s.reply;
   const consumers = g.sortedConsumers();
   r.arrayLen(consumers.length);
-  for (const c of consumers) {
-    r.mapLen(3);
-    r.bulk('name');
-    r.bulk(c.name);
-    r.bulk('pending');
-    r.int(c.pel.size);
-    r.bulk('idle');
-    r.int(Math.max(0, t - c.seenTime));
-  }
+  for (const c of consumers) replyConsumer(r, c, null);
 }
 
 const XINFO_HELP = [

@@ -8,24 +8,16 @@
  * RESP3 types, ...) that interop tests need to see.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-/** Repository root, resolved from this file's location (not from cwd). */
-export const REPO_ROOT: string = fileURLToPath(new URL('../../', import.meta.url));
-/** The built cacheside CLI. */
-export const CACHESIDE_CLI: string = path.join(REPO_ROOT, 'dist', 'cli.js');
-
-/** The node flags cacheside runs with: those on its shebang line (`#!/usr/bin/env -S node <flags>`). */
-export function cachesideNodeArgs(): string[] {
-  const first = readFileSync(CACHESIDE_CLI, 'utf8').split('\n', 1)[0]!;
-  const m = /^#!\S*env -S node(.*)$/.exec(first);
-  return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
-}
+// The built CLI's path and node flags come from the module the benchmarks use
+// to start cacheside too (one reading of dist/cli.js's shebang).
+import { CACHESIDE_CLI, cachesideNodeArgs } from '../../benchmarks/cacheside-cli.mjs';
+export { CACHESIDE_CLI, REPO_ROOT, cachesideNodeArgs } from '../../benchmarks/cacheside-cli.mjs';
 
 const PING_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
