@@ -7,7 +7,9 @@
 //     (lru-cache) computed here on the same trace, holding as many keys as
 //     each server held.
 //  2. Throughput of SET under constant eviction vs SET with no maxmemory
-//     (redis-benchmark, random keys), for cacheside.
+//     (redis-benchmark, random keys), for cacheside and, as the reference,
+//     for redis-server measured the same way in the same run; pipelined
+//     (-P 16) and not (-P 1, a quarter of the requests).
 // Expects `npm run build`. See benchmarks/README.md.
 import os from 'node:os';
 import { LRUCache } from 'lru-cache';
@@ -20,6 +22,7 @@ const USAGE = `usage: node benchmarks/eviction-bench.mjs [options]
   --batch 200           GETs per pipelined batch (misses then SET in one batch)
   --set-n 1000000       requests per redis-benchmark SET run
   --reps 3              redis-benchmark repetitions per configuration
+  --pipeline 16,1       redis-benchmark -P values of the SET part (-P 1 runs set-n / 4 requests)
   --parts hit,set       which parts to run: hit (hit ratios), set (SET throughput)
   --policies allkeys-lru,allkeys-lfu   policies of the hit-ratio part
   --quick               requests and set-n divided by 5
@@ -101,9 +104,9 @@ async function dbsize(conn) {
   return Number(await conn.call('DBSIZE'));
 }
 
-/** SET throughput of redis-benchmark (random keys of 100 bytes, -P 16, 50 clients). */
-function benchSet(server, n, pin) {
-  return benchmarkRps(server, 'SET', ['-t', 'set', '-r', '10000000', '-d', '100', '-n', String(n), '-P', '16', '-c', '50'], { pin });
+/** SET throughput of redis-benchmark (random keys of 100 bytes, 50 clients, `pipeline` commands in flight each). */
+function benchSet(server, n, pin, pipeline = 16) {
+  return benchmarkRps(server, 'SET', ['-t', 'set', '-r', '10000000', '-d', '100', '-n', String(n), '-P', String(pipeline), '-c', '50'], { pin });
 }
 
 /** The server's CPU seconds so far, over a connection of its own. */
@@ -129,6 +132,7 @@ async function main() {
   const batch = positiveInt(args.batch ?? '200', 'batch');
   const setN = Math.floor(positiveInt(args['set-n'] ?? '1000000', 'set-n') / (quick ? 5 : 1));
   const reps = positiveInt(args.reps ?? '3', 'reps');
+  const pipelines = String(args.pipeline ?? '16,1').split(',').map((x) => positiveInt(x, 'pipeline'));
   installCleanup();
   const pin = pinning();
   const haveRedis = Boolean(which('redis-server'));
@@ -166,29 +170,36 @@ async function main() {
   }
 
   // Throughput: SET with constant eviction vs SET without maxmemory, alternating; per repetition the
-  // ratio of req/s and the server CPU time per request (steadier on a shared machine).
-  const setRates = { evicting: [], unlimited: [] };
-  const setCpu = { evicting: [], unlimited: [] };
-  for (let rep = 0; rep < (parts.has('set') ? reps : 0); rep++) {
-    for (const mode of rep % 2 === 0 ? ['evicting', 'unlimited'] : ['unlimited', 'evicting']) {
-      const extra = mode === 'evicting' ? ['--maxmemory', `${maxmemoryMb}mb`, '--maxmemory-policy', 'allkeys-lru'] : [];
-      const srv = await startKind('cacheside', pin.server, { extra });
-      try {
-        if (mode === 'evicting') await benchSet(srv, Math.max(setN, Math.ceil((2 * maxmemory) / 250)), pin.client); // fill past the limit first
-        const c0 = await serverCpuOf(srv);
-        const rps = await benchSet(srv, setN, pin.client);
-        const cpuUs = ((await serverCpuOf(srv)) - c0) * 1e6 / setN;
-        setRates[mode].push(rps);
-        setCpu[mode].push(cpuUs);
-        console.log(`  SET ${mode}: ${rps.toFixed(0)} req/s, ${cpuUs.toFixed(2)} µs CPU/request`);
-      } finally {
-        await srv.stop();
+  // ratio of req/s and the server CPU time per request (steadier on a shared machine). The same for
+  // redis-server: the reference for what eviction costs a server.
+  const setRuns = [];
+  for (const kind of parts.has('set') ? (haveRedis ? ['cacheside', 'redis'] : ['cacheside']) : []) {
+    for (const pipeline of pipelines) {
+      const n = pipeline === 1 ? Math.ceil(setN / 4) : setN;
+      const run = { kind, pipeline, n, rates: { evicting: [], unlimited: [] }, cpu: { evicting: [], unlimited: [] } };
+      for (let rep = 0; rep < reps; rep++) {
+        for (const mode of rep % 2 === 0 ? ['evicting', 'unlimited'] : ['unlimited', 'evicting']) {
+          const extra = mode === 'evicting' ? ['--maxmemory', `${maxmemoryMb}mb`, '--maxmemory-policy', 'allkeys-lru'] : [];
+          const srv = await startKind(kind, pin.server, { extra });
+          try {
+            if (mode === 'evicting') await benchSet(srv, Math.max(setN, Math.ceil((2 * maxmemory) / 250)), pin.client); // fill past the limit first
+            const c0 = await serverCpuOf(srv);
+            const rps = await benchSet(srv, n, pin.client, pipeline);
+            const cpuUs = ((await serverCpuOf(srv)) - c0) * 1e6 / n;
+            run.rates[mode].push(rps);
+            run.cpu[mode].push(cpuUs);
+            console.log(`  ${kind} SET -P ${pipeline} ${mode}: ${rps.toFixed(0)} req/s, ${cpuUs.toFixed(2)} µs CPU/request`);
+          } finally {
+            await srv.stop();
+          }
+        }
       }
+      run.rateRatios = run.rates.evicting.map((x, i) => x / run.rates.unlimited[i]);
+      run.cpuRatios = run.cpu.evicting.map((x, i) => run.cpu.unlimited[i] / x);
+      setRuns.push(run);
     }
   }
   const loadEnd = loadAverage();
-  const setRatios = setRates.evicting.map((x, i) => x / setRates.unlimited[i]);
-  const cpuRatios = setCpu.evicting.map((x, i) => setCpu.unlimited[i] / x);
 
   const pct = (x) => (x === undefined ? 'n/a' : `${(x * 100).toFixed(2)}%`);
   const hitHeaders = ['policy', 'cacheside hit ratio', 'keys held', 'redis hit ratio', 'keys held', 'exact LRU (cacheside size)', 'exact LRU (redis size)'];
@@ -201,15 +212,16 @@ async function main() {
     pct(r.lruCacheside),
     pct(r.lruRedis),
   ]);
-  const setHeaders = ['SET (redis-benchmark -P 16 -c 50 -d 100, random keys)', 'req/s (median)', 'runs', 'server CPU/request (median)', 'runs'];
+  const setHeaders = ['SET (redis-benchmark -c 50 -d 100, random keys)', 'req/s (median)', 'runs', 'server CPU/request (median)', 'runs'];
   const us = (xs) => xs.map((x) => x.toFixed(2)).join(', ');
-  const setRows = parts.has('set')
-    ? [
-        ['no maxmemory', median(setRates.unlimited).toFixed(0), setRates.unlimited.map((x) => x.toFixed(0)).join(', '), `${median(setCpu.unlimited).toFixed(2)} µs`, us(setCpu.unlimited)],
-        [`maxmemory ${maxmemoryMb}mb allkeys-lru, evicting`, median(setRates.evicting).toFixed(0), setRates.evicting.map((x) => x.toFixed(0)).join(', '), `${median(setCpu.evicting).toFixed(2)} µs`, us(setCpu.evicting)],
-        ['evicting / unlimited (median of the per-repetition ratios; CPU: unlimited ÷ evicting)', median(setRatios).toFixed(2), us(setRatios), median(cpuRatios).toFixed(2), us(cpuRatios)],
-      ]
-    : [];
+  const setRows = setRuns.flatMap((r) => {
+    const who = `${r.kind === 'redis' ? 'redis-server' : 'cacheside'} -P ${r.pipeline}`;
+    return [
+      [`${who}: no maxmemory`, median(r.rates.unlimited).toFixed(0), r.rates.unlimited.map((x) => x.toFixed(0)).join(', '), `${median(r.cpu.unlimited).toFixed(2)} µs`, us(r.cpu.unlimited)],
+      [`${who}: maxmemory ${maxmemoryMb}mb allkeys-lru, evicting`, median(r.rates.evicting).toFixed(0), r.rates.evicting.map((x) => x.toFixed(0)).join(', '), `${median(r.cpu.evicting).toFixed(2)} µs`, us(r.cpu.evicting)],
+      [`**${who}: evicting / unlimited** (median of the per-repetition ratios; CPU: unlimited ÷ evicting)`, median(r.rateRatios).toFixed(2), us(r.rateRatios), median(r.cpuRatios).toFixed(2), us(r.cpuRatios)],
+    ];
+  });
   if (rows.length > 0) console.log('\n' + textTable(hitHeaders, hitRows));
   if (setRows.length > 0) console.log('\n' + textTable(setHeaders, setRows));
   console.log(`\nload average (1 min) at start ${loadStart}, at end ${loadEnd}`);
@@ -234,7 +246,7 @@ async function main() {
       ...(setRows.length > 0
         ? [
             '',
-            `SET throughput under constant eviction (the evicting server is filled past its limit first), ${reps} alternating repetitions of ${setN} requests:`,
+            `SET throughput under constant eviction (the evicting server is filled past its limit first, a fresh server per run), ${reps} alternating repetitions of ${setN} requests (-P 1: ${Math.ceil(setN / 4)}), cacheside then redis-server:`,
             '',
             markdownTable(setHeaders, setRows),
           ]
