@@ -81,7 +81,10 @@ export class AofWriter {
   private inMulti = false;
   /** Called when the write status changes (MISCONF gate). */
   onStatus: (() => void) | null = null;
-  readonly propagator = (db: number, argv: string[]): void => this.feed(db, argv);
+  /** Commands for replicas only (PUBLISH) are not persisted. */
+  readonly propagator = (db: number, argv: string[], replicasOnly: boolean): void => {
+    if (!replicasOnly) this.feed(db, argv);
+  };
   private readonly flushCb = (): void => {
     this.scheduled = false;
     this.flush();

@@ -106,12 +106,16 @@ function sunsubscribe(s: Session, argv: string[]): void {
   unsubscribeWith(s, argv, 'sunsubscribe', s.shardChannels, (ps, c, n) => ps.sunsubscribe(c, n), (c) => c.shardChannels.size);
 }
 
+// Without cluster mode Redis 7.0 propagates PUBLISH and SPUBLISH to replicas (their subscribers get the
+// message too), but not to the AOF: a message is not data.
 function publish(s: Session, argv: string[]): void {
   s.reply.int(s.engine.pubsub.publish(argv[1]!, argv[2]!));
+  s.propagateAlso(argv, s.dbIndex, true);
 }
 
 function spublish(s: Session, argv: string[]): void {
   s.reply.int(s.engine.pubsub.spublish(argv[1]!, argv[2]!));
+  s.propagateAlso(argv, s.dbIndex, true);
 }
 
 // ---- PUBSUB ---------------------------------------------------------------------

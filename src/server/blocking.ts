@@ -17,6 +17,9 @@ import type { Session } from './session.js';
 import type { Engine } from './engine.js';
 import { clock } from '../keyspace/clock.js';
 import { timeoutArg } from '../commands/args.js';
+import { servedBlockedCall } from './dispatch.js';
+// The module binding, not the global (see dispatch.ts).
+import { performance } from 'node:perf_hooks';
 
 /** Offered `key` (the ready key, one of those blocked on), serve `s` or return false to keep waiting. */
 export type ServeFn = (s: Session, key: string) => boolean;
@@ -84,6 +87,7 @@ export class BlockingRegistry {
     s.blocked = {
       deadline: timeoutMs > 0 ? Date.now() + timeoutMs : 0,
       kind,
+      call: null,
       onTimeout: () => {
         finish();
         onTimeout(s);
@@ -162,6 +166,8 @@ export class BlockingRegistry {
     const frozen = clock.frozen;
     if (frozen === 0) clock.frozen = Date.now();
     let served = false;
+    const blockedCall = s.blocked?.call ?? null;
+    const t0 = performance.now();
     // Serving is an execution unit of its own: what it propagates (lazy-expiry DELs included)
     // goes out together, in MULTI/EXEC when several commands.
     e.beginPropagationUnit();
@@ -170,14 +176,15 @@ export class BlockingRegistry {
       if (served) {
         this.remove(w);
         if (e.dirty > dirtyBefore && !s.preventPropagation && s.propagateAs !== null) e.propagate(w.db, s.propagateAs);
-        const extra = s.alsoPropagate as { db: number; argv: string[] }[] | null;
-        if (extra !== null) for (const p of extra) e.propagate(p.db, p.argv);
+        const extra = s.alsoPropagate as Session['alsoPropagate'];
+        if (extra !== null) for (const p of extra) e.propagate(p.db, p.argv, p.replicasOnly);
         s.alsoPropagate = null;
       }
     } finally {
       if (frozen === 0) clock.frozen = 0;
       e.endPropagationUnit();
     }
+    if (served && blockedCall !== null) servedBlockedCall(s, blockedCall, (performance.now() - t0) * 1000);
     if (served) s.transport?.resume();
     if (s.dbIndex !== saveDb) s.select(saveDb);
     return served;

@@ -217,13 +217,12 @@ export function call(s: Session, cmd: Command, argv: string[]): void {
   cmd.usec += usec;
   e.stats.commandsProcessed++;
   s.lastCommand = cmd.fullName;
-  if (e.latencyTracking) recordCommandLatency(cmd, usec);
-
-  if (usec >= e.slowlogThreshold && e.slowlogThreshold >= 0 && !cmd.flags.includes('skip_slowlog')) {
-    e.slowlog.push(
-      { time: Math.floor(Date.now() / 1000), usec: Math.round(usec), argv: redacted(s, cmd, argv), addr: s.transport?.addr ?? '', name: s.name },
-      e.config.num('slowlog-max-len'),
-    );
+  // A command that blocked on keys goes to the slowlog and the latency histogram when it is served.
+  const blocked = s.blocked;
+  if (blocked !== null && blocked.call === null) blocked.call = { cmd, argv, usec };
+  else {
+    if (e.latencyTracking) recordCommandLatency(cmd, usec);
+    slowlogPush(s, cmd, argv, usec);
   }
   if (e.latencyThresholdMs > 0 && usec / 1000 >= e.latencyThresholdMs) {
     e.latency.add(cmd.flags.includes('fast') ? 'fast-command' : 'command', Math.round(usec / 1000));
@@ -234,11 +233,35 @@ export function call(s: Session, cmd: Command, argv: string[]): void {
   if (e.dirty > dirtyBefore && !s.preventPropagation && e.propagators.length > 0) {
     e.propagate(s.dbIndex, s.propagateAs ?? argv);
   }
-  const extra = s.alsoPropagate as { db: number; argv: string[] }[] | null;
+  const extra = s.alsoPropagate as Session['alsoPropagate'];
   if (extra !== null) {
-    for (const p of extra) e.propagate(p.db, p.argv);
+    for (const p of extra) e.propagate(p.db, p.argv, p.replicasOnly);
     s.alsoPropagate = null;
   }
+}
+
+function slowlogPush(s: Session, cmd: Command, argv: string[], usec: number): void {
+  const e = s.engine;
+  if (usec >= e.slowlogThreshold && e.slowlogThreshold >= 0 && !cmd.flags.includes('skip_slowlog')) {
+    e.slowlog.push(
+      { time: Math.floor(Date.now() / 1000), usec: Math.round(usec), argv: redacted(s, cmd, argv), addr: s.transport?.addr ?? '', name: s.name },
+      e.config.num('slowlog-max-len'),
+    );
+  }
+}
+
+/**
+ * A client blocked on keys was served: its command (the original argv, as
+ * written) goes to the slowlog and the latency histogram with the time of the
+ * call that blocked plus the time it took to serve it, not the time spent
+ * waiting (Redis 7.0's updateStatsOnUnblock).
+ */
+export function servedBlockedCall(s: Session, blocked: { cmd: Command; argv: string[]; usec: number }, serveUsec: number): void {
+  const { cmd, argv } = blocked;
+  const usec = blocked.usec + serveUsec;
+  cmd.usec += serveUsec;
+  if (s.engine.latencyTracking) recordCommandLatency(cmd, usec);
+  slowlogPush(s, cmd, argv, usec);
 }
 
 function quoteArg(a: string): string {

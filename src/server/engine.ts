@@ -16,7 +16,12 @@ import { Logger } from './logger.js';
 import { BlockingRegistry } from './blocking.js';
 import { Tracking } from './tracking.js';
 
-export type Propagator = (db: number, argv: string[]) => void;
+/**
+ * A propagation target (the AOF writer, the replication feed). `replicasOnly`
+ * marks a command that goes to replicas but not to the AOF (PUBLISH, as in
+ * Redis 7.0): targets that persist skip it.
+ */
+export type Propagator = (db: number, argv: string[], replicasOnly: boolean) => void;
 
 /** The keyspace hooks several modules may listen to at once (see Engine.addKeyspaceHook). */
 export interface ComposableKeyspaceHooks {
@@ -108,9 +113,11 @@ export class Engine {
   /** Set while a dataset load is in progress: commands answer -LOADING. */
   loading = false;
   readonly propagators: Propagator[] = [];
+  /** Propagators that feed replicas: replicas-only commands are dropped while there is none (Redis's shouldPropagate). */
+  replicaFeeds = 0;
   /** Open execution units and what they propagated so far (see beginPropagationUnit). */
   private unitDepth = 0;
-  private unitOps: { db: number; argv: string[] }[] = [];
+  private unitOps: { db: number; argv: string[]; replicasOnly: boolean }[] = [];
   /** The Redis version cacheside reports (HELLO, INFO redis_version): the Redis 7.0 command set it implements. */
   readonly redisVersion = '7.0.15';
   role: 'master' | 'slave' = 'master';
@@ -423,12 +430,15 @@ export class Engine {
     this.rebuildKeyspaceHook('created');
   }
 
-  /** Send a write to the AOF and replicas (held until the end of the current execution unit, if any). */
-  propagate(db: number, argv: string[]): void {
+  /**
+   * Send a write to the AOF and replicas (to replicas only with `replicasOnly`),
+   * held until the end of the current execution unit, if any.
+   */
+  propagate(db: number, argv: string[], replicasOnly = false): void {
     // No propagators (no AOF, or a load replaying one): nothing to hold either.
-    if (this.propagators.length === 0) return;
-    if (this.unitDepth > 0) this.unitOps.push({ db, argv });
-    else for (let i = 0; i < this.propagators.length; i++) this.propagators[i]!(db, argv);
+    if (this.propagators.length === 0 || (replicasOnly && this.replicaFeeds === 0)) return;
+    if (this.unitDepth > 0) this.unitOps.push({ db, argv, replicasOnly });
+    else for (let i = 0; i < this.propagators.length; i++) this.propagators[i]!(db, argv, replicasOnly);
   }
 
   /**
@@ -449,14 +459,15 @@ export class Engine {
     const ops = this.unitOps;
     if (ops.length === 0) return;
     this.unitOps = [];
-    const send = (db: number, argv: string[]): void => {
-      for (let i = 0; i < this.propagators.length; i++) this.propagators[i]!(db, argv);
+    const send = (db: number, argv: string[], replicasOnly: boolean): void => {
+      for (let i = 0; i < this.propagators.length; i++) this.propagators[i]!(db, argv, replicasOnly);
     };
-    if (ops.length === 1) return send(ops[0]!.db, ops[0]!.argv);
+    if (ops.length === 1) return send(ops[0]!.db, ops[0]!.argv, ops[0]!.replicasOnly);
     // MULTI in the database of the first command (a SELECT before it, if any), EXEC where the last one ran.
-    send(ops[0]!.db, ['MULTI']);
-    for (const op of ops) send(op.db, op.argv);
-    send(ops[ops.length - 1]!.db, ['EXEC']);
+    // Both go to every target, as in Redis 7.0 (the AOF gets them even around replicas-only commands).
+    send(ops[0]!.db, ['MULTI'], false);
+    for (const op of ops) send(op.db, op.argv, op.replicasOnly);
+    send(ops[ops.length - 1]!.db, ['EXEC'], false);
   }
 
   private onExpired(db: Keyspace, key: string): void {

@@ -43,6 +43,7 @@ class Feed {
   attach(r: Replica): void {
     if (this.replicas.length === 0) {
       this.engine.propagators.push(this.propagator);
+      this.engine.replicaFeeds++;
       this.lastPing = Date.now();
       this.pingTimer = setInterval(() => this.maybePing(), 1000);
       this.pingTimer.unref();
@@ -56,7 +57,10 @@ class Feed {
     for (let i = this.replicas.length - 1; i >= 0; i--) if (this.replicas[i]!.session.closing) this.replicas.splice(i, 1);
     if (this.replicas.length === 0) {
       const i = this.engine.propagators.indexOf(this.propagator);
-      if (i >= 0) this.engine.propagators.splice(i, 1);
+      if (i >= 0) {
+        this.engine.propagators.splice(i, 1);
+        this.engine.replicaFeeds--;
+      }
       if (this.pingTimer !== null) clearInterval(this.pingTimer);
       this.pingTimer = null;
     }

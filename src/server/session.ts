@@ -43,6 +43,11 @@ export interface BlockState {
   cancel(): void;
   /** Block reason reported by CLIENT LIST flags/cmd. */
   kind: 'list' | 'zset' | 'stream' | 'wait' | 'pause' | 'module';
+  /**
+   * Blocked on keys: null until dispatch records the command that blocked;
+   * SLOWLOG and the latency histogram get it when it is served (Redis 7.0).
+   */
+  call?: { cmd: Command; argv: string[]; usec: number } | null;
 }
 
 export type ReplyMode = 'on' | 'off' | 'skip';
@@ -81,7 +86,7 @@ export class Session {
   inExec = false;
   /** Per command: argv to propagate instead of the original (deterministic rewrite), or extra commands. */
   propagateAs: string[] | null = null;
-  alsoPropagate: { db: number; argv: string[] }[] | null = null;
+  alsoPropagate: { db: number; argv: string[]; replicasOnly?: boolean }[] | null = null;
   /** Per command: suppress propagation even though the data changed. */
   preventPropagation = false;
   /** Replays propagated commands (the AOF loader): already-rewritten forms are obeyed as written (XADD LIMIT with '='). */
@@ -133,9 +138,9 @@ export class Session {
     this.propagateAs = argv;
   }
 
-  /** Propagate an additional command after the current one. */
-  propagateAlso(argv: string[], db = this.dbIndex): void {
-    (this.alsoPropagate ??= []).push({ db, argv });
+  /** Propagate an additional command after the current one (to replicas only, not the AOF, with `replicasOnly`). */
+  propagateAlso(argv: string[], db = this.dbIndex, replicasOnly = false): void {
+    (this.alsoPropagate ??= []).push({ db, argv, replicasOnly });
   }
 
   close(): void {

@@ -58,9 +58,13 @@ export class Tracking {
 
   constructor(private readonly engine: Engine) {}
 
-  /** Cheap check for the hot paths: is any client tracking? */
+  /**
+   * Cheap check for the hot paths: is any client tracking, or are keys still
+   * remembered? Keys read by clients that stopped tracking stay in the table
+   * until written or flushed (FLUSHALL/FLUSHDB empty it), as in Redis 7.0.
+   */
   get enabled(): boolean {
-    return this.clients.size > 0;
+    return this.clients.size > 0 || this.table.size > 0;
   }
 
   mode(s: Session): TrackingMode | undefined {
