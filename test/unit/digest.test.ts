@@ -4,11 +4,12 @@
  */
 import { describe, it, expect } from 'vitest';
 import { Keyspace, type KeyspaceEvents } from '../../src/keyspace/keyspace.js';
+import { testKeyspaceEvents } from '../helpers/keyspace.js';
 import { MutableString, type AggregateValue } from '../../src/keyspace/values.js';
 import { datasetDigest, keyDigest, registerDigest, mixDigest, xorDigest, newDigest, digestValue } from '../../src/keyspace/digest.js';
 
 function events(): KeyspaceEvents {
-  return { expired() {}, beforeWrite: null, touch() {}, miss: null, created: null, lazyDeleteDisabled: false, stats: { hits: 0, misses: 0 } };
+  return testKeyspaceEvents({ touch() {} });
 }
 
 function dbs(n = 4): Keyspace[] {

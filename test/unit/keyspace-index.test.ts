@@ -7,25 +7,15 @@
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { Keyspace, hashKey, touchLru, type KeyspaceEvents } from '../../src/keyspace/keyspace.js';
+import { Keyspace, hashKey, type KeyspaceEvents } from '../../src/keyspace/keyspace.js';
+import { newTestKeyspace } from '../helpers/keyspace.js';
 import { clock } from '../../src/keyspace/clock.js';
 import { entryBytes } from '../../src/memory/size-model.js';
 import { markMutated, settleMutations } from '../../src/memory/memory-state.js';
 import { ListValue } from '../../src/list/list-value.js';
 
 function newKeyspace(moves?: [string, number, number][], noExpiry = false): Keyspace {
-  const ev: KeyspaceEvents = {
-    expired: () => {},
-    beforeWrite: null,
-    touch: touchLru,
-    miss: null,
-    created: null,
-    moved: moves ? (_db, key, from, to) => moves.push([key, from, to]) : null,
-    lazyDeleteDisabled: false,
-    noExpiry,
-    stats: { hits: 0, misses: 0 },
-  };
-  return new Keyspace(0, ev);
+  return newTestKeyspace({ moved: moves ? (_db, key, from, to) => moves.push([key, from, to]) : null, noExpiry });
 }
 
 type Op =

@@ -6,20 +6,12 @@
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { Keyspace, touchLru, type KeyspaceEvents } from '../../src/keyspace/keyspace.js';
+import { Keyspace } from '../../src/keyspace/keyspace.js';
+import { newTestKeyspace } from '../helpers/keyspace.js';
 import { clock } from '../../src/keyspace/clock.js';
 
 function newKeyspace(): Keyspace {
-  const ev: KeyspaceEvents = {
-    expired: () => {},
-    beforeWrite: null,
-    touch: touchLru,
-    miss: null,
-    created: null,
-    lazyDeleteDisabled: false,
-    stats: { hits: 0, misses: 0 },
-  };
-  return new Keyspace(0, ev);
+  return newTestKeyspace();
 }
 
 type Op =

@@ -9,7 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { Keyspace, touchLru, type KeyspaceEvents } from '../../src/keyspace/keyspace.js';
+import { Keyspace, type KeyspaceEvents } from '../../src/keyspace/keyspace.js';
+import { testKeyspaceEvents } from '../helpers/keyspace.js';
 import { MutableString, type Value } from '../../src/keyspace/values.js';
 import { HashValue } from '../../src/hash/hash-value.js';
 import { ListValue } from '../../src/list/list-value.js';
@@ -39,16 +40,7 @@ function text(prefix: string, len: number): string {
 }
 
 function events(): KeyspaceEvents {
-  return {
-    expired() {},
-    beforeWrite: null,
-    touch: touchLru,
-    miss: null,
-    created: null,
-    lazyDeleteDisabled: false,
-    stats: { hits: 0, misses: 0 },
-    mutated: markMutated,
-  };
+  return testKeyspaceEvents({ mutated: markMutated });
 }
 
 function modelOf(db: Keyspace): number {
