@@ -56,65 +56,41 @@ if ! {
   die "apt-get install redis-server redis-tools redis-sentinel failed"
 fi
 
-# The package's postinst may have started (and enabled) the service.
-stop_service() {
-  "${SUDO[@]}" service redis-server stop >/dev/null 2>&1 || true
-  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-    "${SUDO[@]}" systemctl stop redis-server >/dev/null 2>&1 || true
-    "${SUDO[@]}" systemctl disable redis-server >/dev/null 2>&1 || true
-  fi
+# The packages' postinst may have started (and enabled) their services: stop
+# <service> listening on <port> — through the init system, then by its pid
+# file, then by a SHUTDOWN — and fail if it still listens.
+wait_port_free() {
+  for _ in $(seq 1 50); do
+    listening "$1" || return 0
+    sleep 0.1
+  done
+  return 1
 }
 
-if [ "$busy_before" -eq 0 ]; then
-  stop_service
-  for _ in $(seq 1 50); do
-    listening_6379 || break
-    sleep 0.1
-  done
-  if listening_6379; then
-    # Still up (no init system to ask): stop the daemon the package started, by its pid file.
-    pidfile=/run/redis/redis-server.pid
-    if [ -r "$pidfile" ]; then
-      pid=$(cat "$pidfile")
-      [ -n "$pid" ] && "${SUDO[@]}" kill "$pid" >/dev/null 2>&1 || true
-    fi
-    redis-cli -p 6379 shutdown nosave >/dev/null 2>&1 || true
-    for _ in $(seq 1 50); do
-      listening_6379 || break
-      sleep 0.1
-    done
-  fi
-  if listening_6379; then
-    die "a redis-server is still listening on 6379 after installation; stop it manually"
-  fi
-fi
-
-# redis-sentinel's postinst may likewise have started a sentinel on 26379.
-if [ "$sentinel_busy_before" -eq 0 ]; then
-  "${SUDO[@]}" service redis-sentinel stop >/dev/null 2>&1 || true
+stop_package_daemon() {
+  local service=$1 port=$2 pidfile=$3
+  "${SUDO[@]}" service "$service" stop >/dev/null 2>&1 || true
   if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-    "${SUDO[@]}" systemctl stop redis-sentinel >/dev/null 2>&1 || true
-    "${SUDO[@]}" systemctl disable redis-sentinel >/dev/null 2>&1 || true
+    "${SUDO[@]}" systemctl stop "$service" >/dev/null 2>&1 || true
+    "${SUDO[@]}" systemctl disable "$service" >/dev/null 2>&1 || true
   fi
-  for _ in $(seq 1 50); do
-    listening 26379 || break
-    sleep 0.1
-  done
-  if listening 26379; then
-    pidfile=/run/sentinel/redis-sentinel.pid
-    if [ -r "$pidfile" ]; then
-      pid=$(cat "$pidfile")
-      [ -n "$pid" ] && "${SUDO[@]}" kill "$pid" >/dev/null 2>&1 || true
-    fi
-    redis-cli -p 26379 shutdown nosave >/dev/null 2>&1 || true
-    for _ in $(seq 1 50); do
-      listening 26379 || break
-      sleep 0.1
-    done
+  wait_port_free "$port" && return 0
+  # Still up (no init system to ask): stop the daemon the package started, by its pid file.
+  if [ -r "$pidfile" ]; then
+    local pid
+    pid=$(cat "$pidfile")
+    [ -n "$pid" ] && "${SUDO[@]}" kill "$pid" >/dev/null 2>&1 || true
   fi
-  if listening 26379; then
-    die "a redis-sentinel is still listening on 26379 after installation; stop it manually"
-  fi
+  redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+  wait_port_free "$port" || die "a $service is still listening on $port after installation; stop it manually"
+}
+
+# Never touch a server that was already there before the install.
+if [ "$busy_before" -eq 0 ]; then
+  stop_package_daemon redis-server 6379 /run/redis/redis-server.pid
+fi
+if [ "$sentinel_busy_before" -eq 0 ]; then
+  stop_package_daemon redis-sentinel 26379 /run/sentinel/redis-sentinel.pid
 fi
 
 have_all || die "installed redis-server, redis-tools and redis-sentinel, but redis-server/redis-cli/redis-benchmark/redis-sentinel are still not on PATH"
