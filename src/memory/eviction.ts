@@ -5,8 +5,9 @@
  * `perform` compares used memory with the limit and, when over, deletes keys
  * chosen by `maxmemory-policy` until it has freed the excess:
  *  - allkeys-lru / volatile-lru: approximated LRU. Each round samples
- *    `maxmemory-samples` keys of every database (all keys, or only those with
- *    a TTL) and merges them into a pool of the 16 best candidates seen so far,
+ *    `maxmemory-samples` keys of every database (all keys: that many
+ *    consecutive slots from a random one; or random keys with a TTL) and
+ *    merges them into a pool of the 16 best candidates seen so far,
  *    ordered by idle time (from the key's 24-bit LRU clock, seconds, and the
  *    tenths of a second kept above it: keyspace.ts lruFine); the
  *    best candidate still present is evicted. The pool outlives the call, so
@@ -114,11 +115,20 @@ export class Evictor {
   lfuDecayTime = 1;
   private lazy = false;
   private replicaIgnores = true;
-  /** The pool: candidates sorted by ascending score (the best is last). */
+  /**
+   * The pool: candidates sorted by ascending score (the best is last). A
+   * candidate is a slot, not a key: it holds no string (sampling reads one
+   * typed array per sample, and the pool moves numbers only). Its identity
+   * is what its score was computed from — the slot's access metadata (LRU
+   * clock or LFU counter) or, for volatile-ttl, its expiry — read again when
+   * it is popped: unchanged, the key now in the slot scores exactly what was
+   * pooled (the same key, or one moved into the slot that is as good a
+   * victim by this policy), and it is evicted; changed (the key was read, or
+   * another key moved in), the slot is pooled again at its current score.
+   */
   private readonly poolScore = new Float64Array(EVICTION_POOL_SIZE);
-  private readonly poolKey: (string | null)[] = new Array<string | null>(EVICTION_POOL_SIZE).fill(null);
+  private readonly poolIdent = new Float64Array(EVICTION_POOL_SIZE);
   private readonly poolDb = new Int32Array(EVICTION_POOL_SIZE);
-  /** The slot each candidate was sampled at: compared before the key (string comparison is slow). */
   private readonly poolSlot = new Int32Array(EVICTION_POOL_SIZE);
   private poolLen = 0;
   /** Round-robin database for the random policies. */
@@ -320,38 +330,34 @@ export class Evictor {
         sampled = true;
       }
       if (!sampled && this.poolLen === 0) return null;
-      // The best candidate still present (a key may have gone since it was pooled): for all-keys
-      // policies it is deleted here, in one lookup; a volatile one is checked for its TTL first.
+      // The best candidate whose slot still scores what it was pooled at is evicted there.
       while (this.poolLen > 0) {
         const i = --this.poolLen;
-        const key = this.poolKey[i]!;
         const db = dbs[this.poolDb[i]!]!;
-        this.poolKey[i] = null;
-        if (this.volatileOnly) {
-          if (db.getExpire(key) <= 0) continue;
-        } else {
-          const slot = this.poolSlot[i]!;
-          // Accessed since it was pooled (its score dropped): back into the pool at its current score.
-          if (this.kind !== 'random' && slot < db.size && db.keyOf(slot) === key) {
-            const now = this.scoreOf(db, slot);
-            if (now < this.poolScore[i]!) {
-              this.poolInsert(db.id, slot, key, now);
-              continue;
-            }
-          }
-          const before = dbBytes(db);
-          // Still in the slot it was sampled at (the same string): deleted there, with no lookup.
-          let r = db.deleteAt(slot, key);
-          if (r < 0) r = db.delete(key) ? 1 : 0;
-          if (r === 0) continue;
-          this.deleted = true;
-          this.pickedBytes = before;
+        const slot = this.poolSlot[i]!;
+        if (slot >= db.size) continue;
+        if (this.volatileOnly && db.expireOf(slot) === 0) continue;
+        const ident = this.identOf(db, slot);
+        if (ident !== this.poolIdent[i]) {
+          // Read since it was pooled, or another key moved into the slot: pooled again at its score now.
+          this.poolInsert(db.id, slot, ident, this.scoreOf(db, slot));
+          continue;
         }
+        const key = db.keyOf(slot);
+        const before = dbBytes(db);
+        if (db.deleteAt(slot, key) !== 1) continue; // it had expired: reclaimed, not evicted
+        this.deleted = true;
+        this.pickedBytes = before;
         this.picked = key;
         return db;
       }
       if (!sampled) return null;
     }
+  }
+
+  /** What a slot's score is computed from: its access metadata, or its expiry for volatile-ttl. */
+  private identOf(db: Keyspace, slot: number): number {
+    return this.kind === 'ttl' ? db.expireOf(slot) : db.meta[slot]!;
   }
 
   /** A slot's eviction score now (higher: evicted first). */
@@ -370,37 +376,47 @@ export class Evictor {
   private populate(db: Keyspace): void {
     const meta = db.meta;
     const t = this.volatileOnly ? (clock.frozen !== 0 ? clock.frozen : Date.now()) : 0;
+    // All-keys samples are consecutive slots from a random one (one or two cache lines of
+    // metadata instead of a miss per sample): like Redis's dictGetSomeKeys, which walks
+    // consecutive buckets. Slot order is insertion order only until deletions (each moves the
+    // newest key into the hole) mix it; the pool keeps the best candidates across calls.
+    const size = db.size;
+    const first = this.volatileOnly ? 0 : db.randomSlot();
     for (let i = 0; i < this.samples; i++) {
-      const slot = this.volatileOnly ? db.randomVolatileSlot() : db.randomSlot();
+      let slot: number;
+      if (this.volatileOnly) slot = db.randomVolatileSlot();
+      else {
+        slot = first + i;
+        if (slot >= size) slot -= size;
+        if (i >= size) return;
+      }
       if (slot < 0) return;
       if (this.volatileOnly && db.expireIfDue(slot, t)) continue;
       let score: number;
-      if (this.kind === 'lru') score = lruScore(meta[slot]!);
-      else if (this.kind === 'lfu') score = 255 - lfuDecayedCounter(meta[slot]! & LRU_CLOCK_MAX, this.lfuDecayTime);
-      else score = Number.MAX_SAFE_INTEGER - db.expireOf(slot);
+      let ident: number;
+      if (this.kind === 'lru') score = lruScore((ident = meta[slot]!));
+      else if (this.kind === 'lfu') score = 255 - lfuDecayedCounter((ident = meta[slot]!) & LRU_CLOCK_MAX, this.lfuDecayTime);
+      else score = Number.MAX_SAFE_INTEGER - (ident = db.expireOf(slot));
       if (this.poolLen === EVICTION_POOL_SIZE && score <= this.poolScore[0]!) continue;
-      this.poolInsert(db.id, slot, db.keyOf(slot), score);
+      this.poolInsert(db.id, slot, ident, score);
     }
   }
 
   /** Insert a candidate keeping the pool sorted by ascending score; a full pool drops its worst. */
-  private poolInsert(dbId: number, slot: number, key: string, score: number): void {
-    const keys = this.poolKey;
+  private poolInsert(dbId: number, slot: number, ident: number, score: number): void {
     const scores = this.poolScore;
+    const idents = this.poolIdent;
     const dbIds = this.poolDb;
     const slots = this.poolSlot;
     let len = this.poolLen;
-    // Already pooled (same slot and key; a key moved since is at worst pooled twice, and skipped
-    // once gone): drop the old entry, the new score replaces it.
+    // Already pooled (same slot): the old entry goes, the new score replaces it.
     for (let i = 0; i < len; i++) {
-      if (slots[i] === slot && dbIds[i] === dbId && keys[i] === key) {
-        for (let j = i; j < len - 1; j++) {
-          keys[j] = keys[j + 1]!;
-          scores[j] = scores[j + 1]!;
-          dbIds[j] = dbIds[j + 1]!;
-          slots[j] = slots[j + 1]!;
-        }
-        keys[--len] = null;
+      if (slots[i] === slot && dbIds[i] === dbId) {
+        scores.copyWithin(i, i + 1, len);
+        idents.copyWithin(i, i + 1, len);
+        dbIds.copyWithin(i, i + 1, len);
+        slots.copyWithin(i, i + 1, len);
+        len--;
         break;
       }
     }
@@ -410,31 +426,28 @@ export class Evictor {
         return;
       }
       // Drop the worst (index 0) to make room.
-      for (let j = 0; j < len - 1; j++) {
-        keys[j] = keys[j + 1]!;
-        scores[j] = scores[j + 1]!;
-        dbIds[j] = dbIds[j + 1]!;
-        slots[j] = slots[j + 1]!;
-      }
+      scores.copyWithin(0, 1, len);
+      idents.copyWithin(0, 1, len);
+      dbIds.copyWithin(0, 1, len);
+      slots.copyWithin(0, 1, len);
       len--;
     }
     let k = len;
     while (k > 0 && scores[k - 1]! > score) {
-      keys[k] = keys[k - 1]!;
       scores[k] = scores[k - 1]!;
+      idents[k] = idents[k - 1]!;
       dbIds[k] = dbIds[k - 1]!;
       slots[k] = slots[k - 1]!;
       k--;
     }
-    keys[k] = key;
     scores[k] = score;
+    idents[k] = ident;
     dbIds[k] = dbId;
     slots[k] = slot;
     this.poolLen = len + 1;
   }
 
   private clearPool(): void {
-    for (let i = 0; i < EVICTION_POOL_SIZE; i++) this.poolKey[i] = null;
     this.poolLen = 0;
   }
 
