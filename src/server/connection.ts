@@ -1,8 +1,18 @@
 /**
  * One TCP client: socket + RESP parser + RESP writer around a Session.
- * Commands are executed as soon as they are parsed; replies are flushed to
- * the socket once per event-loop turn for all clients (setImmediate), so a
- * pipeline of N commands costs one write.
+ * Commands are executed as soon as they are read (in the order the kernel
+ * reports readable sockets, each read in full); replies are flushed once per
+ * event-loop turn for all clients, so a pipeline of N commands costs one
+ * write.
+ *
+ * Replies wait one loop turn more before they are written (staged): the
+ * kernel's ready list (epoll, level-triggered) keeps every socket it just
+ * reported at its head until the next poll rescans it, so a client that
+ * answered our reply before that poll had its next command reported ahead
+ * of commands other clients had sent earlier, and run first. Redis writes
+ * its replies just before polling again; here one poll (without waiting)
+ * always runs between executing a command and writing its reply, so a
+ * client's reaction to a reply is queued behind what others sent before it.
  */
 import type { Socket } from 'node:net';
 import { RespParser, ProtocolError } from '../protocol/resp-parser.js';
@@ -16,7 +26,10 @@ import { configCache } from '../commands/config-cache.js';
 /** Limits read on every socket read (kept current by CONFIG SET). */
 const inputLimits = configCache({ maxBulkLen: 'proto-max-bulk-len', queryBufferLimit: 'client-query-buffer-limit' });
 
+/** Connections with replies produced since the last turn's flush. */
 const pendingFlush: Connection[] = [];
+/** Connections with replies taken at the last turn's flush, written at the next one (after a poll). */
+const staged: Connection[] = [];
 let flushScheduled = false;
 
 /**
@@ -32,17 +45,36 @@ export const replyGate: { barrier: (() => Promise<void> | null) | null; beforeFl
 let held: Promise<void> | null = null;
 let heldBatches = 0;
 
+function scheduleTurn(): void {
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flushAll);
+}
+
+/**
+ * Once per turn (check phase): write the replies staged last turn, then
+ * stage this turn's (or hand them to the reply gate). An immediate queued
+ * from an immediate runs in the next loop turn, after its poll.
+ */
 function flushAll(): void {
   flushScheduled = false;
+  // Writing may not add to either list (it only writes), so plain loops are safe.
+  for (let i = 0; i < staged.length; i++) staged[i]!.writeStaged();
+  staged.length = 0;
+  if (pendingFlush.length === 0) return;
   if (replyGate.beforeFlush !== null) replyGate.beforeFlush();
   const wait = replyGate.barrier !== null ? replyGate.barrier() : null;
   if (wait === null && heldBatches === 0) {
-    // Flushing may not add to the list (it only writes), so a plain loop is safe.
-    for (let i = 0; i < pendingFlush.length; i++) pendingFlush[i]!.flush();
+    for (let i = 0; i < pendingFlush.length; i++) {
+      const c = pendingFlush[i]!;
+      if (c.stage()) staged.push(c);
+    }
     pendingFlush.length = 0;
+    if (staged.length > 0) scheduleTurn();
     return;
   }
-  // Take the replies produced so far; release them once durable and after earlier batches.
+  // Take the replies produced so far; release them once durable and after earlier batches
+  // (waiting for the disk takes at least one poll: nothing is staged on top).
   const conns = pendingFlush.splice(0);
   const outs = conns.map((c) => c.takeOutput());
   const after = wait === null ? held! : held === null ? wait : Promise.all([held, wait]).then(() => {});
@@ -61,6 +93,10 @@ export class Connection implements Transport {
   private readonly parser: RespParser;
   private readonly writer = new RespWriter();
   private queued = false;
+  /** Replies taken at the last turn's flush, written at the next one (see the file comment). */
+  private stagedOut: Buffer[] | null = null;
+  /** Close once the staged replies are out (QUIT, a protocol error: they were the last). */
+  private stagedClose = false;
   private closeAfterFlush = false;
   private closed = false;
   private softLimitSince = 0;
@@ -166,14 +202,25 @@ export class Connection implements Transport {
     if (this.queued) return;
     this.queued = true;
     pendingFlush.push(this);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flushAll);
-    }
+    scheduleTurn();
   }
 
-  flush(): void {
-    this.writeOutput(this.takeOutput());
+  /** Take the replies encoded so far, to be written next turn; false when there is nothing to do. */
+  stage(): boolean {
+    const out = this.takeOutput();
+    if (this.closed || (out.length === 0 && !this.closeAfterFlush)) return false;
+    if (this.stagedOut === null) this.stagedOut = out;
+    else this.stagedOut.push(...out);
+    this.stagedClose = this.closeAfterFlush;
+    return true;
+  }
+
+  /** Write what stage() took. */
+  writeStaged(): void {
+    const out = this.stagedOut;
+    if (out === null) return;
+    this.stagedOut = null;
+    this.writeOutput(out, this.stagedClose);
   }
 
   /** The replies encoded so far (first half of flush, for the reply gate). */
@@ -182,8 +229,8 @@ export class Connection implements Transport {
     return this.closed ? [] : this.writer.take();
   }
 
-  /** Write replies taken by takeOutput (second half of flush). */
-  writeOutput(out: Buffer[]): void {
+  /** Write replies taken by takeOutput (second half of flush); `closeAfter`: they end the connection. */
+  writeOutput(out: Buffer[], closeAfter = this.closeAfterFlush): void {
     if (this.closed) return;
     if (out.length > 0) this.engine.stats.writesProcessed++;
     if (out.length === 1) {
@@ -197,7 +244,7 @@ export class Connection implements Transport {
       }
       this.socket.uncork();
     }
-    if (this.closeAfterFlush) {
+    if (closeAfter) {
       // Close both ways once the reply is out, as Redis closes the fd: a client still
       // sending (a protocol desync) sees its writes fail rather than a half-open socket.
       this.socket.destroySoon();
@@ -209,6 +256,8 @@ export class Connection implements Transport {
   }
 
   sendRaw(bytes: Buffer): void {
+    if (this.closed) return;
+    this.writeStaged();
     if (this.closed) return;
     this.writeOutput(this.takeOutput());
     if (this.closed) return;
@@ -239,6 +288,13 @@ export class Connection implements Transport {
     }
   }
 
+  /**
+   * Output waiting for the client: encoded and not yet staged, or handed to
+   * the socket and not yet accepted by the kernel. Staged replies are left
+   * out: they are written on the next turn whatever happens, and the cron
+   * (timers phase) runs exactly between staging and writing, so counting
+   * them would put every pipeline's last replies into used_memory.
+   */
   outputBytes(): number {
     return this.writer.pendingBytes + this.socket.writableLength;
   }
@@ -258,6 +314,7 @@ export class Connection implements Transport {
     this.closed = true;
     this.releaseHeld();
     this.writer.discard();
+    this.stagedOut = null;
     this.socket.destroy();
     this.session.close();
   }
@@ -272,6 +329,7 @@ export class Connection implements Transport {
     this.releaseHeld();
     this.closed = true;
     this.writer.discard();
+    this.stagedOut = null;
     this.session.close();
     this.onClose(this);
   }
