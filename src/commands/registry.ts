@@ -23,6 +23,7 @@ import { persistenceCommands } from '../persistence/persistence-commands.js';
 import { allStreamCommands } from '../stream/stream-registry.js';
 import { functionCommands } from '../server/function-commands.js';
 import { replicationCommands } from '../server/replication.js';
+import { scriptingCommands } from '../scripting/script-commands.js';
 
 export function allCommands(): CommandSpec[] {
   return [
@@ -49,5 +50,6 @@ export function allCommands(): CommandSpec[] {
     ...allStreamCommands,
     ...functionCommands,
     ...replicationCommands,
+    ...scriptingCommands,
   ];
 }
