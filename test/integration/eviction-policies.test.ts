@@ -95,6 +95,16 @@ describe.each(ALL_POLICIES)('maxmemory-policy %s', (policy) => {
       const stored = replies.filter((e) => e === null).length;
       expect(await c.dbsize()).toBe(stored);
       expect(await info(c, 'evicted_keys')).toBe(0);
+      // used_memory counted the fill's queued replies (client output buffers) while they were
+      // pending; with them written, it may have dropped under the limit: top it up until refused.
+      let refused = false;
+      for (let i = 0; i < 1000 && !refused; i++) {
+        await c.set(`top:${i}`, VALUE).catch((e: Error) => {
+          expect(e.message).toBe(OOM);
+          refused = true;
+        });
+      }
+      expect(refused).toBe(true);
       // Still over: a write is refused, but reads work...
       await expect(c.set('x', VALUE)).rejects.toThrow(OOM);
       await expect(c.call('SETEX', 'x', '100', VALUE)).rejects.toThrow(OOM);
@@ -122,10 +132,13 @@ describe.each(ALL_POLICIES)('maxmemory-policy %s', (policy) => {
       const before = await info(c, 'evicted_keys');
       const replies = await fill(c, 'k', 6000, volatile ? { ttlMs: () => 600_000 } : {});
       expect(replies.filter((e) => e !== null)).toEqual([]);
-      const evicted = (await info(c, 'evicted_keys')) - before;
+      // Counted and left in one EXEC: any command may evict (INFO's own reply counts in
+      // used_memory while queued), so two separate reads can see different states.
+      const [[, stats], [, size]] = (await c.multi().info('stats').dbsize().exec())! as [unknown, unknown][];
+      const evicted = Number(/^evicted_keys:(\d+)/m.exec(stats as string)![1]) - before;
       expect(evicted).toBeGreaterThan(3000);
+      expect(size).toBe(6000 - evicted);
       expect(await info(c, 'used_memory')).toBeLessThanOrEqual(limit);
-      expect(await c.dbsize()).toBe(6000 - evicted);
     });
   }
 
@@ -161,7 +174,8 @@ describe.each(ALL_POLICIES)('maxmemory-policy %s', (policy) => {
       const lastThird = range('t', 1500).slice(1000).filter((k) => alive.has(k)).length;
       expect(firstThird).toBeLessThan(50);
       expect(lastThird).toBeGreaterThan(150);
-      expect(lastThird).toBeGreaterThan(alive.size * 0.7);
+      // (Measured over 32 runs: 0.69-0.78 of the survivors are in the last third.)
+      expect(lastThird).toBeGreaterThan(alive.size * 0.6);
       // And u:* (later TTLs than every t:*) are intact but for the last writes' pressure.
       expect((await existing(c, range('u', 1500))).size).toBeGreaterThan(1200);
     });
@@ -196,9 +210,11 @@ describe.each(ALL_POLICIES)('maxmemory-policy %s', (policy) => {
       await c.flushall();
       const opts = volatile ? { ttlMs: () => 600_000 } : {};
       await fill(c, 'base', 1500, opts);
-      // 300 keys read 50 times each: a counter around 9-10 (log factor 10), against 5 for new keys.
+      // 300 keys read 100 times each: a counter around 10-11 (log factor 10), against 5 for new
+      // keys. (With 50 reads a key stayed at 6 about once in a hundred: from 6, an access
+      // increments with probability 1/11.)
       const hot = range('base', 1500).filter((_, i) => i % 5 === 0);
-      for (let r = 0; r < 50; r++) {
+      for (let r = 0; r < 100; r++) {
         const p = c.pipeline();
         for (const k of hot) p.get(k);
         await p.exec();
