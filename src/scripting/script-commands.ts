@@ -10,6 +10,7 @@ import { CommandError } from '../errors.js';
 import { is, longArg } from '../commands/args.js';
 import { replyHelpLines } from '../server/server-commands.js';
 import { numkeysIndexes } from '../zset/zset-common.js';
+import { numkeysScriptKeySpec } from '../server/function-commands.js';
 import { flushScripts, loadScript, runScript, scriptExists } from './script-runner.js';
 
 /** Checks numkeys against the arguments, as Redis does before looking the script up. */
@@ -83,18 +84,7 @@ const SCRIPT_HELP = [
 const scripting = { group: 'scripting' } as const;
 
 function evalSpec(name: string, sha: boolean, ro: boolean): CommandSpec {
-  const keySpec: KeySpec = {
-    ...(sha
-      ? {}
-      : {
-          notes: ro
-            ? 'We cannot tell how the keys will be used so we assume the worst, RO and ACCESS'
-            : 'We cannot tell how the keys will be used so we assume the worst, RW and UPDATE',
-        }),
-    flags: ro ? ['RO', 'access'] : ['RW', 'access', 'update'],
-    begin: { index: 2 },
-    find: { keynum: [0, 1, 1] },
-  };
+  const keySpec: KeySpec = numkeysScriptKeySpec(ro, !sha);
   return {
     name,
     arity: -3,

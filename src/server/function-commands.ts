@@ -157,17 +157,27 @@ function fcall(): void {
 const scripting = { group: 'scripting', since: '7.0.0' } as const;
 const allShards = ['request_policy:all_shards', 'response_policy:all_succeeded'];
 
+/**
+ * The key spec of FCALL and EVAL (and their _RO forms): numkeys at argv[2],
+ * the keys after it; with Redis 7.0's notes unless `notes` is false (EVALSHA).
+ */
+export function numkeysScriptKeySpec(ro: boolean, notes = true): KeySpec {
+  return {
+    ...(notes
+      ? {
+          notes: ro
+            ? 'We cannot tell how the keys will be used so we assume the worst, RO and ACCESS'
+            : 'We cannot tell how the keys will be used so we assume the worst, RW and UPDATE',
+        }
+      : {}),
+    flags: ro ? ['RO', 'access'] : ['RW', 'access', 'update'],
+    begin: { index: 2 },
+    find: { keynum: [0, 1, 1] },
+  };
+}
+
 function fcallSpec(name: string, ro: boolean): CommandSpec {
-  const keySpecs: KeySpec[] = [
-    {
-      notes: ro
-        ? 'We cannot tell how the keys will be used so we assume the worst, RO and ACCESS'
-        : 'We cannot tell how the keys will be used so we assume the worst, RW and UPDATE',
-      flags: ro ? ['RO', 'access'] : ['RW', 'access', 'update'],
-      begin: { index: 2 },
-      find: { keynum: [0, 1, 1] },
-    },
-  ];
+  const keySpecs: KeySpec[] = [numkeysScriptKeySpec(ro)];
   return {
     name,
     arity: -3,
