@@ -674,15 +674,7 @@ function pushModule(L: LuaState): void {
     ['encode_max_depth', (l) => intConfig(l, cfg, 'encodeMaxDepth', 1, INT_MAX)],
     ['decode_max_depth', (l) => intConfig(l, cfg, 'decodeMaxDepth', 1, INT_MAX)],
     ['encode_number_precision', (l) => intConfig(l, cfg, 'precision', 1, 14)],
-    [
-      'encode_keep_buffer',
-      (l) => {
-        noMoreArgs(l, 1);
-        cfg.keepBuffer = enumOption(l, 1, cfg.keepBuffer ? 1 : 0, ON_OFF, 1) === 1;
-        lua.lua_pushboolean(l, cfg.keepBuffer);
-        return 1;
-      },
-    ],
+    ['encode_keep_buffer', (l) => boolConfig(l, cfg, 'keepBuffer')],
     [
       'encode_invalid_numbers',
       (l) => {
@@ -692,15 +684,7 @@ function pushModule(L: LuaState): void {
         return 1;
       },
     ],
-    [
-      'decode_invalid_numbers',
-      (l) => {
-        noMoreArgs(l, 1);
-        cfg.decodeInvalid = enumOption(l, 1, cfg.decodeInvalid ? 1 : 0, ON_OFF, 1) === 1;
-        lua.lua_pushboolean(l, cfg.decodeInvalid);
-        return 1;
-      },
-    ],
+    ['decode_invalid_numbers', (l) => boolConfig(l, cfg, 'decodeInvalid')],
     [
       'new',
       (l) => {
@@ -726,6 +710,13 @@ function intConfig(L: LuaState, cfg: Config, key: 'encodeMaxDepth' | 'decodeMaxD
   noMoreArgs(L, 1);
   cfg[key] = intOption(L, 1, cfg[key], min, max);
   lua.lua_pushinteger(L, cfg[key]);
+  return 1;
+}
+
+function boolConfig(L: LuaState, cfg: Config, key: 'keepBuffer' | 'decodeInvalid'): number {
+  noMoreArgs(L, 1);
+  cfg[key] = enumOption(L, 1, cfg[key] ? 1 : 0, ON_OFF, 1) === 1;
+  lua.lua_pushboolean(L, cfg[key]);
   return 1;
 }
 
