@@ -133,7 +133,7 @@ function randomkey(s: Session): void {
 /** Give the key at its new place the access metadata (LRU clock / LFU counter) it had. */
 function carryMeta(db: Keyspace, key: string, meta: number): void {
   const slot = db.slotOf(key);
-  if (slot >= 0) db.meta[slot] = meta;
+  if (slot >= 0) db.setMeta(slot, meta);
 }
 
 function renameGeneric(s: Session, argv: string[], nx: boolean): void {
@@ -152,7 +152,7 @@ function renameGeneric(s: Session, argv: string[], nx: boolean): void {
     return;
   }
   const expire = db.getExpire(from);
-  const meta = db.meta[db.slotOf(from)]!;
+  const meta = db.metaOf(db.slotOf(from));
   db.delete(to); // an overwritten destination is deleted, then added anew (a 'new' key event)
   db.set(to, v);
   if (expire > 0) db.setExpire(to, expire);
@@ -185,7 +185,7 @@ function move(s: Session, argv: string[]): void {
     return;
   }
   const expire = src.getExpire(key);
-  const meta = src.meta[src.slotOf(key)]!;
+  const meta = src.metaOf(src.slotOf(key));
   dst.set(key, v);
   if (expire > 0) dst.setExpire(key, expire);
   carryMeta(dst, key, meta);
@@ -259,7 +259,7 @@ function objectIdletime(s: Session, argv: string[]): void {
       'ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
     );
   }
-  const meta = s.db.meta[s.db.slotOf(key)]!;
+  const meta = s.db.metaOf(s.db.slotOf(key));
   s.reply.int(Math.floor(idleMsFromLru(meta) / 1000));
 }
 
@@ -272,7 +272,7 @@ function objectFreq(s: Session, argv: string[]): void {
       'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
     );
   }
-  const meta = s.db.meta[s.db.slotOf(key)]!;
+  const meta = s.db.metaOf(s.db.slotOf(key));
   s.reply.int(lfuDecayedCounter(meta, c.num('lfu-decay-time')));
 }
 

@@ -18,11 +18,11 @@
  * see hashKey) and compares the stored hash of each probed slot before the
  * key itself; deletes (backward-shift, no tombstones), swaps and rehashes use
  * the stored hashes and compare slot numbers only. The table is kept between
- * 15% and 60% full. Per key this costs 12 bytes of slot arrays (plus their
- * growth slack), 16 bytes of key/value array elements and ~7-13 bytes of
- * table, beyond the key and value strings — less than half of what a JS Map
- * index cost (28 bytes per entry of a table 1-4 times the number of keys,
- * plus 24 bytes of typed arrays).
+ * 15% and 60% full. Per key this costs a 16-byte slot record (plus growth
+ * slack), 16 bytes of key/value array elements and ~7-13 bytes of table,
+ * beyond the key and value strings — less than half of what a JS Map index
+ * cost (28 bytes per entry of a table 1-4 times the number of keys, plus 24
+ * bytes of typed arrays).
  *
  * Memory model (src/memory/size-model.ts): `memBytes` is the sum of the
  * modelled bytes of every key and value (`Keyspace.measure`, O(1)), kept
@@ -42,9 +42,9 @@ export interface KeyspaceEvents {
   /** Called before an existing key is overwritten, mutated or deleted (copy-on-write snapshots). */
   beforeWrite: ((db: Keyspace, key: string, slot: number) => void) | null;
   /** Access metadata update on a read or write (LRU clock or LFU counter). */
-  touch(meta: Uint32Array, slot: number): void;
+  touch(rec: Int32Array, at: number): void;
   /** Access metadata of a key just added (LFU starts new keys at a fixed counter); `touch` when absent. */
-  init?: (meta: Uint32Array, slot: number) => void;
+  init?: (rec: Int32Array, at: number) => void;
   /** A value is about to be changed in place (getForWrite): re-measure it after the command (memory model). */
   mutated?: ((db: Keyspace, key: string) => void) | null;
   /** Set while a CLIENT NO-TOUCH client's command runs: lookups of existing keys leave their metadata alone. */
@@ -75,10 +75,15 @@ const INITIAL_TABLE = 16;
 /** The table grows (doubles) past this fill ratio, and halves below SHRINK_LOAD. */
 const MAX_LOAD = 0.6;
 const SHRINK_LOAD = 0.15;
-/** Int32s per slot record, and the fields' offsets in it. */
-const REC = 2;
+/** Int32s per slot record (16 bytes: a record never straddles a cache line), and the fields' offsets in it. */
+const REC = 4;
 const R_HASH = 0;
 const R_AUX = 1;
+/** Access metadata: the LRU clock or LFU (ldt << 8 | counter), see keyspace/clock.ts; 28 bits at most. */
+const R_META = 2;
+/** The modelled bytes of key and value counted in memBytes (SIZE_SAT: that many or more, measure again). */
+const R_SIZE = 3;
+const SIZE_SAT = 0x7fffffff;
 /** R_AUX: position in the volatile index + 1 (0: no expiry) in the low bits ... */
 const VOL_MASK = (1 << 30) - 1;
 /** ... and this bit while the value is "measured out" (handed to getForWrite, re-measured at the command's end). */
@@ -129,13 +134,14 @@ export class Keyspace {
   private keyAt: string[] = [];
   private valAt: Value[] = [];
   /**
-   * Per slot, one record of REC int32s (one cache line serves a lookup):
-   * [R_HASH] hashKey of the key; [R_AUX] position in `volatile` / `volExp`
-   * + 1 (0: no expiry, VOL_MASK bits) and the OUT flag.
+   * Per slot, one record of REC int32s in one cache line: [R_HASH] hashKey
+   * of the key; [R_AUX] position in `volatile` / `volExp` + 1 (0: no expiry,
+   * VOL_MASK bits) and the OUT flag; [R_META] access metadata; [R_SIZE] the
+   * bytes the slot counts in memBytes. What a lookup, an access update and an
+   * eviction read of a key other than its strings is one line (eviction
+   * reads neither the key nor the value string: a miss each at random slots).
    */
   private rec = new Int32Array(INITIAL_SLOTS * REC);
-  /** LRU clock or LFU (ldt << 8 | counter) per slot; see keyspace/clock.ts. */
-  meta = new Uint32Array(INITIAL_SLOTS);
   /** Dense list of slots that have an expiry, and their absolute expiry in ms. */
   private volatile = new Int32Array(INITIAL_SLOTS);
   private volExp = new Float64Array(INITIAL_SLOTS);
@@ -189,7 +195,15 @@ export class Keyspace {
   }
   /** Capacity of the per-slot typed arrays (memory model). */
   get slotCapacity(): number {
-    return this.meta.length;
+    return this.rec.length / REC;
+  }
+
+  /** Access metadata of a slot (LRU clock or LFU ldt << 8 | counter; see keyspace/clock.ts). */
+  metaOf(slot: number): number {
+    return this.rec[slot * REC + R_META]!;
+  }
+  setMeta(slot: number, meta: number): void {
+    this.rec[slot * REC + R_META] = meta;
   }
 
   // ---- the hash table ----------------------------------------------------
@@ -271,19 +285,30 @@ export class Keyspace {
   // ---- sizes (memory model) ------------------------------------------------
 
   /**
-   * The modelled bytes of a slot's key and value. Not stored: the size model
-   * is O(1) for every value (size-model.ts), so it is computed from the value
-   * when a key is added, overwritten or deleted. A value changed in place is
-   * "measured out" by getForWrite (its size leaves memBytes, the OUT flag is
-   * set) and measured back in by remeasure when its command ends.
+   * The modelled bytes of a slot's key and value, measured now (the size
+   * model is O(1) for every value, size-model.ts). What memBytes counts for
+   * a slot is stored in its record when it is counted (a key added or
+   * overwritten, a value re-measured), so that deleting it reads neither
+   * string. A value changed in place is "measured out" by getForWrite (its
+   * size leaves memBytes, the OUT flag is set) and measured back in by
+   * remeasure when its command ends.
    */
   sizeOfSlot(slot: number): number {
     return Keyspace.measure(this.keyAt[slot]!, this.valAt[slot]!);
   }
 
+  /** Record what a slot counts in memBytes now; returns it. */
+  private countIn(slot: number, bytes: number): number {
+    this.rec[slot * REC + R_SIZE] = bytes >= SIZE_SAT ? SIZE_SAT : bytes;
+    return bytes;
+  }
+
   /** The slot's bytes counted in memBytes now (0 while measured out). */
   private countedBytes(slot: number): number {
-    return (this.rec[slot * REC + R_AUX]! & OUT) !== 0 ? 0 : Keyspace.measure(this.keyAt[slot]!, this.valAt[slot]!);
+    const r = slot * REC;
+    if ((this.rec[r + R_AUX]! & OUT) !== 0) return 0;
+    const b = this.rec[r + R_SIZE]!;
+    return b === SIZE_SAT ? Keyspace.measure(this.keyAt[slot]!, this.valAt[slot]!) : b;
   }
 
   /** Position of a slot in the volatile index, or -1. */
@@ -330,7 +355,7 @@ export class Keyspace {
       return undefined;
     }
     this.ev.stats.hits++;
-    if (this.ev.noTouch !== true) this.ev.touch(this.meta, slot);
+    if (this.ev.noTouch !== true) this.ev.touch(this.rec, slot * REC + R_META);
     return this.valAt[slot];
   }
 
@@ -352,13 +377,13 @@ export class Keyspace {
     const slot = this.live(key);
     if (slot < 0) return undefined;
     this.beforeWrite(key, slot);
-    if (this.ev.noTouch !== true) this.ev.touch(this.meta, slot);
+    if (this.ev.noTouch !== true) this.ev.touch(this.rec, slot * REC + R_META);
     const m = this.ev.mutated;
     if (m != null) {
       const i = slot * REC + R_AUX;
       const a = this.rec[i]!;
       if ((a & OUT) === 0) {
-        this.memBytes -= Keyspace.measure(key, this.valAt[slot]!);
+        this.memBytes -= this.countedBytes(slot);
         this.rec[i] = a | OUT;
         m(this, key);
       }
@@ -374,7 +399,7 @@ export class Keyspace {
     const a = this.rec[i]!;
     if ((a & OUT) === 0) return; // overwritten (or deleted and added again) since: counted already
     this.rec[i] = a & ~OUT;
-    this.memBytes += Keyspace.measure(key, this.valAt[slot]!);
+    this.memBytes += this.countIn(slot, Keyspace.measure(key, this.valAt[slot]!));
   }
 
   private beforeWrite(key: string, slot: number): void {
@@ -396,9 +421,9 @@ export class Keyspace {
       const old = this.countedBytes(slot);
       this.rec[slot * REC + R_AUX] &= ~OUT;
       this.valAt[slot] = value;
-      this.memBytes += Keyspace.measure(key, value) - old;
+      this.memBytes += this.countIn(slot, Keyspace.measure(key, value)) - old;
       if (!keepTtl && this.volOf(slot) >= 0) this.clearExpiry(slot);
-      this.ev.touch(this.meta, slot);
+      this.ev.touch(this.rec, slot * REC + R_META);
     } else {
       this.insert(key, h, value);
     }
@@ -412,15 +437,15 @@ export class Keyspace {
     shapeAdded(this.shape, slot);
     this.keyAt.push(key);
     this.valAt.push(value);
-    if (slot >= this.meta.length) {
-      this.meta = grow(this.meta, slot + 1);
-      this.rec = grow(this.rec, this.meta.length * REC, this.meta.length * REC);
-    }
     const r = slot * REC;
+    if (r >= this.rec.length) {
+      const cap = this.rec.length / REC;
+      this.rec = grow(this.rec, r + REC, Math.max(slot + 1, cap + (cap >>> 1), INITIAL_SLOTS) * REC);
+    }
     this.rec[r + R_HASH] = h;
     this.rec[r + R_AUX] = 0;
-    this.memBytes += Keyspace.measure(key, value);
-    (this.ev.init ?? this.ev.touch)(this.meta, slot);
+    this.memBytes += this.countIn(slot, Keyspace.measure(key, value));
+    (this.ev.init ?? this.ev.touch)(this.rec, r + R_META);
     if (slot >= this.growAt) this.rehash(this.table.length * 2);
     else this.place(h, slot);
     if (this.ev.created !== null) this.ev.created(this, key);
@@ -490,7 +515,6 @@ export class Keyspace {
     this.keyAt = [];
     this.valAt = [];
     this.rec = new Int32Array(INITIAL_SLOTS * REC);
-    this.meta = new Uint32Array(INITIAL_SLOTS);
     this.volatile = new Int32Array(INITIAL_SLOTS);
     this.volExp = new Float64Array(INITIAL_SLOTS);
     this.volCount = 0;
@@ -510,7 +534,6 @@ export class Keyspace {
       'keyAt',
       'valAt',
       'rec',
-      'meta',
       'volatile',
       'volExp',
       'volCount',
@@ -552,9 +575,12 @@ export class Keyspace {
    * (keys without a TTL have no expiry field of their own).
    */
   slotArrays(): { keys: readonly string[]; values: readonly Value[]; expires: Float64Array; meta: Uint32Array } {
-    const expires = new Float64Array(this.keyAt.length);
+    const n = this.keyAt.length;
+    const expires = new Float64Array(n);
     for (let v = 0; v < this.volCount; v++) expires[this.volatile[v]!] = this.volExp[v]!;
-    return { keys: this.keyAt, values: this.valAt, expires, meta: this.meta };
+    const meta = new Uint32Array(n);
+    for (let s = 0; s < n; s++) meta[s] = this.rec[s * REC + R_META]!;
+    return { keys: this.keyAt, values: this.valAt, expires, meta };
   }
 
   /** A random slot, or -1 when empty. Expired keys may be returned. */
@@ -684,7 +710,8 @@ export class Keyspace {
       rec[to + R_HASH] = rec[from + R_HASH]!;
       const aux = rec[from + R_AUX]!;
       rec[to + R_AUX] = aux;
-      this.meta[slot] = this.meta[last]!;
+      rec[to + R_META] = rec[from + R_META]!;
+      rec[to + R_SIZE] = rec[from + R_SIZE]!;
       const vp = (aux & VOL_MASK) - 1;
       if (vp >= 0) this.volatile[vp] = slot;
       if (this.ev.moved != null) this.ev.moved(this, movedKey, last, slot);
@@ -695,13 +722,12 @@ export class Keyspace {
     // Give memory back when the table and slots are mostly unused (amortized O(1), as they grew).
     const tcap = this.table.length;
     if (tcap > INITIAL_TABLE && last < tcap * SHRINK_LOAD) this.rehash(tcap >>> 1);
-    const cap = this.meta.length;
+    const cap = this.rec.length / REC;
     if (cap > 64 && last < cap >>> 2) this.shrinkSlots(cap >>> 1);
   }
 
   private shrinkSlots(cap: number): void {
     this.rec = this.rec.slice(0, cap * REC);
-    this.meta = this.meta.slice(0, cap);
   }
 }
 
@@ -716,6 +742,6 @@ export class Keyspace {
 export const lruFine = { tenths: 0 };
 
 /** Redis's default LRU access update (plus the tenths of a second, see lruFine). */
-export function touchLru(meta: Uint32Array, slot: number): void {
-  meta[slot] = clock.lru | (lruFine.tenths << 24);
+export function touchLru(rec: Int32Array, at: number): void {
+  rec[at] = clock.lru | (lruFine.tenths << 24);
 }

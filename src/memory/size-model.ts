@@ -232,8 +232,8 @@ Keyspace.measure = entryBytes;
 
 /** The Keyspace object, its array objects, its typed-array objects. */
 const DB_BASE = 1024;
-/** Per slot of the typed arrays: key hash (4), volatile position and flags (4), metadata (4). */
-const DB_SLOT = 12;
+/** Per slot of the typed arrays: key hash (4), volatile position and flags (4), metadata (4), counted size (4). */
+const DB_SLOT = 16;
 /** Per entry of the key index (an Int32Array hash table, 15-60% full). */
 const TABLE_ENTRY = 4;
 /** Per entry of the volatile index: its slot (Int32Array) and expiry (Float64Array). */

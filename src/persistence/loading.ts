@@ -150,8 +150,8 @@ class RdbApplier {
           if (ev.expireAtMs !== 0) db.setExpire(ev.key, ev.expireAtMs);
           if (ev.lruIdleSec !== undefined || ev.lfuFreq !== undefined) {
             const slot = db.slotOf(ev.key);
-            if (ev.lfuFreq !== undefined) db.meta[slot] = ((Math.floor(Date.now() / 60000) & 65535) << 8) | (ev.lfuFreq & 255);
-            else db.meta[slot] = (clock.lru - Math.min(ev.lruIdleSec!, LRU_CLOCK_MAX)) & LRU_CLOCK_MAX;
+            if (ev.lfuFreq !== undefined) db.setMeta(slot, ((Math.floor(Date.now() / 60000) & 65535) << 8) | (ev.lfuFreq & 255));
+            else db.setMeta(slot, (clock.lru - Math.min(ev.lruIdleSec!, LRU_CLOCK_MAX)) & LRU_CLOCK_MAX);
           }
           this.progress.keysLoaded++;
           break;

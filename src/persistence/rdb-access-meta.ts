@@ -4,7 +4,7 @@
  * in seconds (RDB_OPCODE_IDLE), under an LFU policy its decayed access
  * counter (RDB_OPCODE_FREQ); loading and RESTORE IDLETIME/FREQ set it back.
  *
- * Keyspace.meta[slot] holds the 24-bit LRU clock (seconds), or for LFU
+ * Keyspace.metaOf(slot) holds the 24-bit LRU clock (seconds), or for LFU
  * (16-bit minutes of the last decrement << 8) | counter.
  */
 import type { Keyspace } from '../keyspace/keyspace.js';
@@ -27,8 +27,8 @@ function isLruPolicy(policy: string): boolean {
  * neither.
  */
 export function accessMetaForSave(db: Keyspace, slot: number, policy: string, decayMinutes: number): AccessMeta | undefined {
-  if (isLfuPolicy(policy)) return { lfuFreq: lfuDecayedCounter(db.meta[slot]!, decayMinutes) };
-  if (isLruPolicy(policy)) return { lruIdleSec: Math.floor(idleMsFromLru(db.meta[slot]!) / 1000) };
+  if (isLfuPolicy(policy)) return { lfuFreq: lfuDecayedCounter(db.metaOf(slot), decayMinutes) };
+  if (isLruPolicy(policy)) return { lruIdleSec: Math.floor(idleMsFromLru(db.metaOf(slot)) / 1000) };
   return undefined;
 }
 
@@ -45,7 +45,7 @@ export function applyAccessMeta(db: Keyspace, key: string, policy: string, meta:
     const f = meta.lfuFreq;
     if (f === undefined || f < 0) return false;
     const minutes = Math.floor(Date.now() / 60000) & 65535;
-    db.meta[slot] = ((minutes << 8) | Math.min(255, f)) >>> 0;
+    db.setMeta(slot, ((minutes << 8) | Math.min(255, f)) >>> 0);
     return true;
   }
   const idle = meta.lruIdleSec;
@@ -54,6 +54,6 @@ export function applyAccessMeta(db: Keyspace, key: string, policy: string, meta:
   let at = now - idle;
   // A clock that would underflow wraps to a point half a cycle ahead, as Redis does.
   if (at < 0) at = (now + Math.floor(LRU_CLOCK_MAX / 2)) % LRU_CLOCK_MAX;
-  db.meta[slot] = at;
+  db.setMeta(slot, at);
   return true;
 }

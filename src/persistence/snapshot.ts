@@ -204,7 +204,7 @@ export class Snapshot {
           key = db.keyOf(slot);
           value = db.valueOf(slot);
           exp = db.expireOf(slot);
-          meta = db.meta[slot]!;
+          meta = db.metaOf(slot);
         } else {
           key = src.keys[slot]!;
           value = src.values[slot]!;
@@ -307,17 +307,17 @@ export class Snapshot {
     this.keysDone++;
     if (st.started && p !== null) {
       // Not in the middle of the big key's bytes: after them.
-      const bufs = this.format.entryBytes(st.index, key, db.valueOf(slot), db.expireOf(slot), db.meta[slot]!);
+      const bufs = this.format.entryBytes(st.index, key, db.valueOf(slot), db.expireOf(slot), db.metaOf(slot));
       for (const b of bufs) {
         this.cowBytes += b.length;
         this.afterPartial.push(b);
       }
     } else if (st.started) {
       const before = this.format.bytes;
-      this.format.entry(st.index, key, db.valueOf(slot), db.expireOf(slot), db.meta[slot]!);
+      this.format.entry(st.index, key, db.valueOf(slot), db.expireOf(slot), db.metaOf(slot));
       this.cowBytes += this.format.bytes - before;
     } else {
-      const bufs = this.format.entryBytes(st.index, key, db.valueOf(slot), db.expireOf(slot), db.meta[slot]!);
+      const bufs = this.format.entryBytes(st.index, key, db.valueOf(slot), db.expireOf(slot), db.metaOf(slot));
       for (const b of bufs) {
         this.cowBytes += b.length;
         st.pending.push(b);

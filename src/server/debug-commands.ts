@@ -100,7 +100,7 @@ function debugObject(s: Session, argv: string[]): void {
     enc = typeof v === 'string' ? 'raw' : (v as AggregateValue).kind;
   }
   const info = describe(v);
-  const lru = db.meta[slot]! & 0xffffff;
+  const lru = db.metaOf(slot) & 0xffffff;
   const idle = Math.floor(idleMsFromLru(lru) / 1000);
   s.reply.simple(
     `Value at:${fakeAddress(db.id, slot)} refcount:${refcountOf(v, cfg.num('maxmemory'), cfg.str('maxmemory-policy'))} ` +

@@ -214,5 +214,30 @@ describe('Keyspace hash index', () => {
     db.delete('a');
     settleMutations();
     expect(db.memBytes).toBe(entryBytes('s', 'str') + entryBytes('b', b2));
+    // Deleting reads the size counted for a slot from its record: after the in-place growth, exactly that.
+    db.delete('b');
+    db.delete('s');
+    expect(db.memBytes).toBe(0);
+  });
+
+  it('a slot counting 2^31 bytes or more is measured again when deleted (its record saturates)', () => {
+    const measure = Keyspace.measure;
+    Keyspace.measure = (key, value) => (key === 'huge' ? 3 * 2 ** 30 : measure(key, value));
+    try {
+      const db = newKeyspace();
+      db.set('small', 'v');
+      db.set('huge', 'x');
+      expect(db.memBytes).toBe(3 * 2 ** 30 + entryBytes('small', 'v'));
+      db.delete('huge');
+      expect(db.memBytes).toBe(entryBytes('small', 'v'));
+      db.set('huge', 'y');
+      db.set('huge', 'z'); // overwrite: the old size out, the new one in
+      db.delete('small');
+      expect(db.memBytes).toBe(3 * 2 ** 30);
+      db.delete('huge');
+      expect(db.memBytes).toBe(0);
+    } finally {
+      Keyspace.measure = measure;
+    }
   });
 });
