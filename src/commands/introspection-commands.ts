@@ -368,7 +368,7 @@ function commandGetKeys(s: Session, argv: string[]): void {
  * invocation uses the key: SET writes it blindly unless GET reads it first;
  * BITFIELD with only GET (and OVERFLOW) subcommands only reads it.
  */
-function variableKeyFlags(name: string, argv: string[]): readonly string[] | null {
+export function variableKeyFlags(name: string, argv: string[]): readonly string[] | null {
   if (name === 'set') {
     for (let i = 3; i < argv.length; i++) if (is(argv[i], 'GET')) return ['RW', 'access', 'update'];
     return ['OW', 'update'];

@@ -24,6 +24,7 @@ import { allStreamCommands } from '../stream/stream-registry.js';
 import { functionCommands } from '../server/function-commands.js';
 import { replicationCommands } from '../server/replication.js';
 import { scriptingCommands } from '../scripting/script-commands.js';
+import { aclCommands } from '../server/acl-commands.js';
 
 export function allCommands(): CommandSpec[] {
   return [
@@ -51,5 +52,6 @@ export function allCommands(): CommandSpec[] {
     ...functionCommands,
     ...replicationCommands,
     ...scriptingCommands,
+    ...aclCommands,
   ];
 }

@@ -185,6 +185,8 @@ export class ConfigStore {
   configFile: string | null = null;
   readonly renamedCommands = new Map<string, string>();
   readonly includes: string[] = [];
+  /** `user <name> <rules...>` directives, applied by the ACL registry (server/acl-registry.ts). */
+  readonly userDirectives: string[][] = [];
 
   constructor() {
     for (const d of CONFIG_TABLE) {
@@ -457,7 +459,8 @@ export class ConfigStore {
         this.renamedCommands.set(args[0]!.toLowerCase(), args[1]!);
         return;
       case 'user':
-        fail('ACL users in the config file are not supported by cacheside yet; use requirepass');
+        if (args.length < 1) fail('wrong number of arguments');
+        this.userDirectives.push(args);
         return;
       case 'loadmodule':
         fail('cacheside cannot load Redis modules');

@@ -31,6 +31,8 @@ import { AofLoadJob, runBackground, type LoadProgress } from './loading.js';
 import { rdbSnapshotFile, rmQuiet, SaveAborted, SnapshotFile } from './rdb-save.js';
 import { Snapshot } from './snapshot.js';
 import { AofCommandFormat } from './aof-commands.js';
+import { encodeCommand } from './aof-reader.js';
+import { libraryCodes } from '../scripting/function-library.js';
 
 export type AofState = 'off' | 'on' | 'wait_rewrite';
 
@@ -249,6 +251,7 @@ export class AofControl {
     if (rdb) return rdbSnapshotFile(this.e, file, tmp, true);
     // A command base starts with a timestamp annotation when they are enabled (as Redis's rewrite).
     const header = this.e.config.bool('aof-timestamp-enabled') ? [Buffer.from(`#TS:${Math.floor(Date.now() / 1000)}\r\n`, 'latin1')] : [];
+    for (const code of libraryCodes(this.e)) header.push(Buffer.from(encodeCommand(['FUNCTION', 'LOAD', code]), 'latin1'));
     return new SnapshotFile(new Snapshot(this.e, new AofCommandFormat()), { file, tmp, kind: 'aof', header, checksum: false });
   }
 

@@ -22,6 +22,7 @@ import type { Keyspace } from '../keyspace/keyspace.js';
 import { RdbDecoder, rdbLimitsFromConfig, type RdbEvent } from './rdb-decoder.js';
 import { AofReader, AofFormatError } from './aof-reader.js';
 import type { AofFileInfo, AofManifest } from './aof-manifest.js';
+import { loadLibrary } from '../scripting/function-library.js';
 
 export class LoadError extends Error {}
 
@@ -157,7 +158,11 @@ class RdbApplier {
           break;
         }
         case 'function':
-          e.log.warning(`${this.source}: function library ignored (functions are not supported)`);
+          try {
+            loadLibrary(e, ev.code, this.opts.merge === true);
+          } catch (err) {
+            throw new LoadError(`Failed loading library: ${(err as Error).message}`);
+          }
           break;
         default:
           break;

@@ -11,6 +11,7 @@ import { persistenceOf } from './persistence.js';
 import { AofLoadJob, newProgress, rdbFileJob, runSync, LoadError } from './loading.js';
 import { readManifest } from './aof-manifest.js';
 import { RdbError } from './rdb-decoder.js';
+import { flushFunctions } from '../scripting/function-library.js';
 
 function save(s: Session): void {
   const p = persistenceOf(s.engine);
@@ -66,6 +67,7 @@ function emptyAll(s: Session): void {
     e.dbModified(i, (key) => db.slotOf(key) >= 0);
     db.clear();
   }
+  flushFunctions(e);
 }
 
 function loadingError(err: unknown): string {

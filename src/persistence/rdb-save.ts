@@ -21,6 +21,7 @@ import { RdbEncoder } from './rdb-encoder.js';
 import type { BodyPieces } from './rdb-slices.js';
 import { Crc64 } from './crc64.js';
 import { fsyncDir } from './aof-manifest.js';
+import { libraryCodes } from '../scripting/function-library.js';
 
 const RDB_OPCODE_EOF = 0xff;
 
@@ -58,6 +59,7 @@ export class RdbFormat implements SnapshotFormat {
     e.aux('ctime', String(Math.floor(Date.now() / 1000)));
     e.aux('used-mem', String(usedMemory(engine)));
     e.aux('aof-base', aofBase ? '1' : '0');
+    for (const code of libraryCodes(engine)) e.functionLibrary(code);
     const out = e.take();
     this.base = e.bytes;
     return out;

@@ -6,13 +6,14 @@
  * - `unpack`, `loadstring`, `table.getn`, `math.pow`, `math.mod`,
  *   `string.gfind` exist as in 5.1.
  * - Integral floats print without ".0" (fengari's LUA_COMPAT_FLOATSTRING), and
- *   `tostring(number)` formats like 5.1's "%.14g" (1e+15, inf, -nan).
+ *   `tostring(number)` and the other number → string coercions format like
+ *   5.1's "%.14g" (1e+15, inf, -nan; exact ties to even).
  * - `tonumber` returns floats, and numbers coming from Redis replies are
  *   floats, so arithmetic on them is double arithmetic as in 5.1.
  * Visible differences that remain (Lua 5.3 under the hood):
  * - integer literals are fengari's 32-bit integers: arithmetic between two
- *   literals only (`2147483647 + 1`) wraps; `..` on a float >= 1e14 prints
- *   all digits instead of 5.1's exponent form.
+ *   literals only (`2147483647 + 1`) wraps, and they convert to strings with
+ *   all their digits.
  * - 5.3 syntax (`//`, bitwise operators, `goto`) is accepted; `setfenv`,
  *   `getfenv` and `module` do not exist (nor do they in Redis's sandbox).
  *
@@ -26,6 +27,9 @@
 import { createRequire } from 'node:module';
 import { openCjson } from './lua-cjson.js';
 import { openBit } from './lua-bit.js';
+import { openCmsgpack } from './lua-cmsgpack.js';
+import { openStruct } from './lua-struct.js';
+import { formatG } from './lua-numfmt.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Fengari = { lua: any; lauxlib: any; lualib: any; to_luastring: (s: string) => Uint8Array };
@@ -36,7 +40,17 @@ function loadFengari(): Fengari {
   const before = process.env.FENGARICONF;
   process.env.FENGARICONF = JSON.stringify({ LUA_COMPAT_FLOATSTRING: true });
   try {
-    return require('fengari') as Fengari;
+    const f = require('fengari') as Fengari;
+    // Float → string coercions (`..`, string.format('%s'), lua_tolstring) as Lua 5.1's "%.14g":
+    // the VM and the API call this through the module's exports.
+    const lobject = require('fengari/src/lobject.js') as { luaO_tostring: (L: any, o: any) => void };
+    const { luaS_bless } = require('fengari/src/lstring.js') as { luaS_bless: (L: any, b: Uint8Array) => unknown };
+    const original = lobject.luaO_tostring;
+    lobject.luaO_tostring = (L, o) => {
+      if (o.ttisinteger()) original(L, o);
+      else o.setsvalue(luaS_bless(L, toLuaBytes(formatLua51Number(o.value as number))));
+    };
+    return f;
   } finally {
     if (before === undefined) delete process.env.FENGARICONF;
     else process.env.FENGARICONF = before;
@@ -72,20 +86,9 @@ export function getString(L: LuaState, idx: number): string | null {
   return b === null || b === undefined ? null : fromLuaBytes(b);
 }
 
-/** C's "%.14g" (Lua 5.1's LUAI_NUMFFORMAT), with glibc's inf/nan spellings. */
+/** C's "%.14g" (Lua 5.1's LUAI_NUMFFORMAT), with glibc's inf/nan spellings (0/0 is -nan on x86). */
 export function formatLua51Number(d: number): string {
-  if (Number.isNaN(d)) return '-nan';
-  if (d === Infinity) return 'inf';
-  if (d === -Infinity) return '-inf';
-  if (d === 0) return Object.is(d, -0) ? '-0' : '0';
-  const [mant, expStr] = d.toExponential(13).split('e') as [string, string];
-  const exp = Number(expStr);
-  const strip = (t: string): string => (t.includes('.') ? t.replace(/0+$/, '').replace(/\.$/, '') : t);
-  if (exp < -4 || exp >= 14) {
-    const e = Math.abs(exp);
-    return `${strip(mant)}e${exp < 0 ? '-' : '+'}${e < 10 ? '0' + e : e}`;
-  }
-  return strip(d.toFixed(13 - exp));
+  return Number.isNaN(d) ? '-nan' : formatG(d, 14);
 }
 
 /** Lua code run once per state, after the libraries are open and before `redis` is added. */
@@ -197,7 +200,7 @@ export function newLuaState(addLibs: (L: LuaState) => void): LuaState {
   lua.lua_setglobal(L, toLuaBytes('__fmt51'));
   runChunk(L, SETUP);
   // The libraries Redis preloads (functions only: safe despite the import cycle).
-  for (const open of [openCjson, openBit]) open(L);
+  for (const open of [openCjson, openBit, openCmsgpack, openStruct]) open(L);
   addLibs(L);
   // The protected environment: built by PROTECT from the real globals.
   lua.lua_pushglobaltable(L);

@@ -13,6 +13,7 @@
  * wrapped in MULTI/EXEC when there are several (Redis 7.0's effects
  * replication).
  */
+import { aclScriptCheck } from '../server/acl-check.js';
 import { createHash } from 'node:crypto';
 import type { Engine } from '../server/engine.js';
 import { Session } from '../server/session.js';
@@ -21,6 +22,7 @@ import { CommandError, Err } from '../errors.js';
 import { formatDouble17g } from '../numbers/format.js';
 import { lua, newLuaState, compileScript, setGlobalArray, pushString, getString, toLuaBytes, fromLuaBytes, type LuaState } from './lua-vm.js';
 import { CollectReply, pushReply, writeLuaValue } from './lua-convert.js';
+import { evalScriptsMemory, evalVmMemory } from './script-memory.js';
 
 export function sha1hex(body: string): string {
   return createHash('sha1').update(Buffer.from(body, 'latin1')).digest('hex');
@@ -29,6 +31,7 @@ export function sha1hex(body: string): string {
 /** What one running script may do. */
 interface Run {
   caller: Session;
+  /** The script's sha (EVAL) or the function's name (FCALL). */
   sha: string;
   readOnly: boolean;
   /** Over maxmemory when the script started: denyoom commands are refused inside it. */
@@ -42,7 +45,7 @@ export interface ScriptFlags {
   shebang: boolean;
 }
 
-class ScriptContext {
+export class ScriptContext {
   readonly L: LuaState;
   /** sha → body, in load order. */
   readonly scripts = new Map<string, { body: string; flags: ScriptFlags }>();
@@ -54,7 +57,11 @@ class ScriptContext {
   /** Line of the innermost Lua frame when the last error was raised. */
   errorLine = 0;
 
-  constructor(readonly engine: Engine) {
+  /** `chunkName`: the Lua chunk name of user code (error positions): '@user_script', or '@user_function' for FUNCTION libraries. */
+  constructor(
+    readonly engine: Engine,
+    readonly chunkName = '@user_script',
+  ) {
     this.client = new Session(engine, this.collect, null);
     this.client.authenticated = true;
     // The script client is no client of CLIENT LIST / INFO clients.
@@ -109,6 +116,10 @@ class ScriptContext {
     num('REPL_SLAVE', 2);
     num('REPL_REPLICA', 2);
     num('REPL_ALL', 3);
+    pushString(L, this.engine.redisVersion);
+    lua.lua_setfield(L, -2, toLuaBytes('REDIS_VERSION'));
+    const [major = 0, minor = 0, patch = 0] = this.engine.redisVersion.split('.').map(Number);
+    num('REDIS_VERSION_NUM', (major << 16) | (minor << 8) | patch);
     lua.lua_setglobal(L, toLuaBytes('redis'));
   }
 
@@ -166,6 +177,9 @@ class ScriptContext {
     if (cmd.flags.includes('noscript') || (cmd.parent !== null && cmd.parent.flags.includes('noscript'))) {
       return fail('ERR This Redis command is not allowed from script');
     }
+    // ACL: the command runs under the caller's user (Redis checks it right after the noscript flag).
+    const denied = aclScriptCheck(run.caller, this.client, cmd, argv);
+    if (denied !== null) return fail(denied);
     if (cmd.isWrite) {
       if (run.readOnly) return fail('ERR Write commands are not allowed from read-only scripts.');
       if (writeGate.misconf !== null) return fail(writeGate.misconf);
@@ -189,7 +203,7 @@ class ScriptContext {
     this.errorLine = 0;
     for (let level = 1; lua.lua_getstack(L, level, ar); level++) {
       lua.lua_getinfo(L, toLuaBytes('Sl'), ar);
-      if (ar.currentline > 0 && ar.source !== null && fromLuaBytes(ar.source) === '@user_script') {
+      if (ar.currentline > 0 && ar.source !== null && fromLuaBytes(ar.source) === this.chunkName) {
         this.errorLine = ar.currentline;
         break;
       }
@@ -199,7 +213,7 @@ class ScriptContext {
 }
 
 /** Raise {err=msg} from a library function. */
-function raise(L: LuaState, msg: string): number {
+export function raise(L: LuaState, msg: string): number {
   lua.lua_createtable(L, 0, 1);
   pushString(L, msg);
   lua.lua_setfield(L, -2, toLuaBytes('err'));
@@ -244,6 +258,12 @@ export function flushScripts(e: Engine): void {
 
 export function scriptExists(e: Engine, sha: string): boolean {
   return contexts.get(e)?.scripts.has(sha.toLowerCase()) ?? false;
+}
+
+/** INFO memory's EVAL fields: the Lua VM (estimate), the script cache's bytes and its size. */
+export function evalMemoryInfo(e: Engine): { vm: number; scripts: number; count: number } {
+  const lengths = [...(contexts.get(e)?.scripts.values() ?? [])].map((x) => x.body.length);
+  return { vm: evalVmMemory(lengths), scripts: evalScriptsMemory(lengths), count: lengths.length };
 }
 
 /** The shebang's flags (`#!lua flags=no-writes,allow-oom`), with Redis's errors. */
@@ -291,29 +311,62 @@ export function runScript(s: Session, sha: string, argv: string[], numkeys: numb
   const ctx = context(e);
   const script = ctx.scripts.get(sha);
   if (script === undefined) throw new CommandError('NOSCRIPT No matching script. Please use EVAL.');
-  const { flags } = script;
+  runLua(ctx, s, { push: (L) => lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, toLuaBytes('f_' + sha)), name: sha, flags: script.flags, keysAsArgs: false }, argv, numkeys, readOnlyCommand);
+}
+
+/** One Lua function to run for a client: an EVAL script, or a FUNCTION library's function. */
+export interface LuaCall {
+  /** Pushes the Lua function onto the stack. */
+  push: (L: LuaState) => void;
+  /** Its name in error replies: the script's sha, or the function's name. */
+  name: string;
+  flags: ScriptFlags;
+  /** Functions get KEYS and ARGV as their two arguments; EVAL scripts as globals. */
+  keysAsArgs: boolean;
+}
+
+function pushStringArray(L: LuaState, items: readonly string[], from: number, to: number): void {
+  lua.lua_createtable(L, to - from, 0);
+  for (let i = from; i < to; i++) {
+    pushString(L, items[i]!);
+    lua.lua_rawseti(L, -2, i - from + 1);
+  }
+}
+
+/**
+ * Run `c` in `ctx` for `s`: keys = argv[3 .. 3+numkeys), args = the rest.
+ * Writes the reply (or the error) to the caller.
+ */
+export function runLua(ctx: ScriptContext, s: Session, c: LuaCall, argv: string[], numkeys: number, readOnlyCommand: boolean): void {
+  const { flags } = c;
   if (readOnlyCommand && flags.shebang && !flags.noWrites) {
     throw new CommandError('ERR Can not execute a script with write flag using *_ro command.');
   }
   const overLimit = memoryGate.enabled && !memoryGate.freeMemoryIfNeeded(s);
   if (flags.shebang && !flags.noWrites && !flags.allowOom && overLimit) throw new CommandError(Err.oom);
   const L = ctx.L;
-  setGlobalArray(L, 'KEYS', argv, 3, 3 + numkeys);
-  setGlobalArray(L, 'ARGV', argv, 3 + numkeys, argv.length);
+  if (!c.keysAsArgs) {
+    setGlobalArray(L, 'KEYS', argv, 3, 3 + numkeys);
+    setGlobalArray(L, 'ARGV', argv, 3 + numkeys, argv.length);
+  }
   ctx.client.select(s.dbIndex);
   ctx.resp = 2;
-  ctx.run = { caller: s, sha, readOnly: readOnlyCommand || flags.noWrites, oom: overLimit && !flags.allowOom };
+  ctx.run = { caller: s, sha: c.name, readOnly: readOnlyCommand || flags.noWrites, oom: overLimit && !flags.allowOom };
   lua.lua_settop(L, 0);
   lua.lua_pushjsfunction(L, ctx.msgh);
-  lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, toLuaBytes('f_' + sha));
+  c.push(L);
+  if (c.keysAsArgs) {
+    pushStringArray(L, argv, 3, 3 + numkeys);
+    pushStringArray(L, argv, 3 + numkeys, argv.length);
+  }
   let status: number;
   try {
-    status = lua.lua_pcall(L, 0, 1, 1);
+    status = lua.lua_pcall(L, c.keysAsArgs ? 2 : 0, 1, 1);
   } finally {
     ctx.run = null;
   }
   try {
-    if (status !== 0) s.reply.error(scriptError(L, sha, ctx.errorLine));
+    if (status !== 0) s.reply.error(scriptError(L, ` script: ${c.name}, on ${ctx.chunkName}:${ctx.errorLine}.`));
     else writeLuaValue(L, s.reply, ctx.resp);
   } finally {
     lua.lua_settop(L, 0);
@@ -324,8 +377,7 @@ export function runScript(s: Session, sha: string, argv: string[], numkeys: numb
 }
 
 /** The error reply for a script that raised `value` (at the top of the stack). */
-function scriptError(L: LuaState, sha: string, line: number): string {
-  const where = ` script: ${sha}, on @user_script:${line}.`;
+function scriptError(L: LuaState, where: string): string {
   const t = lua.lua_type(L, -1);
   if (t === lua.LUA_TTABLE) {
     lua.lua_getfield(L, -1, toLuaBytes('err'));
@@ -334,11 +386,22 @@ function scriptError(L: LuaState, sha: string, line: number): string {
     if (err !== null) return oneLine(err) + where;
     return 'ERR unknown error' + where;
   }
-  if (t === lua.LUA_TSTRING || t === lua.LUA_TNUMBER) return 'ERR ' + oneLine(getString(L, -1)!) + where;
+  if (t === lua.LUA_TSTRING || t === lua.LUA_TNUMBER) return 'ERR ' + oneLine(lua51Message(getString(L, -1)!)) + where;
   if (t === lua.LUA_TNIL) return 'ERR nil' + where;
   if (t === lua.LUA_TBOOLEAN) return `ERR ${lua.lua_toboolean(L, -1) ? 'true' : 'false'}` + where;
   const b = lua.luaL_tolstring?.(L, -1) as Uint8Array | undefined;
   return 'ERR ' + (b ? fromLuaBytes(b) : 'unknown error') + where;
+}
+
+/**
+ * Lua 5.3's runtime error texts in Lua 5.1's words: "attempt to call a nil
+ * value (field 'x')" → "attempt to call field 'x' (a nil value)"; 5.1 does
+ * not name constants.
+ */
+export function lua51Message(msg: string): string {
+  return msg
+    .replace(/attempt to (.+?) an? (\w+) value \((field|local|global|upvalue|method) '([^']*)'\)/, "attempt to $1 $3 '$4' (a $2 value)")
+    .replace(/ \(constant '[^']*'\)/, '');
 }
 
 function oneLine(s: string): string {

@@ -11,6 +11,7 @@ import { CommandError, Err } from '../errors.js';
 import { intArg, is } from '../commands/args.js';
 import { parseInt64 } from '../numbers/parse.js';
 import { validateClientName } from './connection-commands.js';
+import { isReplica } from './repl-feed.js';
 
 // ---- CLIENT LIST / CLIENT INFO ------------------------------------------------
 
@@ -26,12 +27,14 @@ function parseClientType(arg: string): ClientType {
 
 /** The class Redis puts a client in: a MONITOR client counts as normal; replicas and masters are not clients here. */
 function clientType(c: Session): ClientType {
+  if (isReplica(c)) return 'replica';
   return c.subscriptionCount > 0 ? 'pubsub' : 'normal';
 }
 
 /** The flags field, letters in Redis's order; N when none applies. */
 function clientFlags(c: Session): string {
   let f = '';
+  if (isReplica(c)) f += 'S';
   if (c.monitor) f += 'O';
   if (c.subscriptionCount > 0) f += 'P';
   if (c.multi !== null) f += 'x';
@@ -123,7 +126,7 @@ interface KillFilter {
   skipMe: boolean;
 }
 
-function parseKillFilter(argv: string[]): KillFilter {
+function parseKillFilter(self: Session, argv: string[]): KillFilter {
   const f: KillFilter = { skipMe: true };
   for (let i = 2; i < argv.length; i += 2) {
     const opt = argv[i]!;
@@ -137,8 +140,7 @@ function parseKillFilter(argv: string[]): KillFilter {
     else if (is(opt, 'ADDR')) f.addr = val;
     else if (is(opt, 'LADDR')) f.laddr = val;
     else if (is(opt, 'USER')) {
-      // 'default' is the only user until ACL users exist.
-      if (val !== 'default') throw new CommandError(`ERR No such user '${val}'`);
+      if (self.engine.acl.get(val) === undefined) throw new CommandError(`ERR No such user '${val}'`);
       f.user = val;
     } else if (is(opt, 'SKIPME')) {
       if (is(val, 'YES')) f.skipMe = true;
@@ -175,7 +177,7 @@ function clientKill(s: Session, argv: string[]): void {
     kill(s, target);
     return;
   }
-  const f = parseKillFilter(argv);
+  const f = parseKillFilter(s, argv);
   const victims = networkClients(s).filter((c) => matchesKill(c, s, f));
   s.reply.int(victims.length);
   for (const c of victims) kill(s, c);

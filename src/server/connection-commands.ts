@@ -7,7 +7,8 @@ import type { Session } from './session.js';
 import { CommandError, Err } from '../errors.js';
 import { is, longArg } from '../commands/args.js';
 import { call } from './dispatch.js';
-import { timingSafeEqual } from 'node:crypto';
+import { aclExecCheck } from './acl-check.js';
+import { clientInfoLine } from './client-commands.js';
 
 function ping(s: Session, argv: string[]): void {
   if (argv.length > 2) throw new CommandError(Err.wrongArgs('ping'));
@@ -22,10 +23,11 @@ function ping(s: Session, argv: string[]): void {
   else s.reply.simple('PONG');
 }
 
-function passwordMatches(s: Session, password: string): boolean {
-  const expected = Buffer.from(s.engine.config.str('requirepass'), 'latin1');
-  const given = Buffer.from(password, 'latin1');
-  return expected.length === given.length && timingSafeEqual(expected, given);
+const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
+
+/** Authenticate as `user` (ACL registry); a failure is logged in ACL LOG. */
+function authenticate(s: Session, user: string, pass: string, argv: string[]): boolean {
+  return s.engine.acl.authenticate(s, user, pass, argv[0]!, () => clientInfoLine(s, { cmd: argv[0]!.toLowerCase(), argv }).trimEnd());
 }
 
 /** AUTH [username] password */
@@ -33,16 +35,12 @@ function auth(s: Session, argv: string[]): void {
   if (argv.length > 3) throw new CommandError(Err.syntax);
   const user = argv.length === 3 ? argv[1]! : 'default';
   const pass = argv[argv.length - 1]!;
-  if (s.engine.config.str('requirepass') === '' && argv.length === 2) {
+  if (s.engine.acl.defaultUser.nopass && argv.length === 2) {
     throw new CommandError(
       'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
     );
   }
-  if (user !== 'default' || !passwordMatches(s, pass)) {
-    throw new CommandError('WRONGPASS invalid username-password pair or user is disabled.');
-  }
-  s.authenticated = true;
-  s.user = user;
+  if (!authenticate(s, user, pass, argv)) throw new CommandError(WRONGPASS);
   s.reply.ok();
 }
 
@@ -63,11 +61,7 @@ function hello(s: Session, argv: string[]): void {
     if (is(argv[i], 'AUTH') && more >= 2) {
       const user = argv[i + 1]!;
       const pass = argv[i + 2]!;
-      if (user !== 'default' || !passwordMatches(s, pass)) {
-        throw new CommandError('WRONGPASS invalid username-password pair or user is disabled.');
-      }
-      s.authenticated = true;
-      s.user = user;
+      if (!authenticate(s, user, pass, argv)) throw new CommandError(WRONGPASS);
       i += 2;
     } else if (is(argv[i], 'SETNAME') && more >= 1) {
       setname = argv[i + 1]!;
@@ -157,8 +151,8 @@ function reset(s: Session): void {
   s.replyMode = 'on';
   s.noEvict = false;
   s.noTouch = false;
-  s.authenticated = e.config.str('requirepass') === '';
-  s.user = 'default';
+  s.aclUser = e.acl.defaultUser;
+  s.authenticated = e.acl.defaultAuthenticated();
   s.reply.simple('RESET');
 }
 
@@ -193,7 +187,14 @@ function exec(s: Session): void {
   s.reply.arrayLen(m.queue.length);
   s.inExec = true;
   try {
-    for (const q of m.queue) call(s, q.cmd, q.argv);
+    for (const q of m.queue) {
+      // ACL rules may have changed since the command was queued.
+      const denied = s.aclUser.unrestricted ? null : aclExecCheck(s, q.cmd, q.argv);
+      if (denied !== null) {
+        e.countError('NOPERM');
+        s.reply.error(denied);
+      } else call(s, q.cmd, q.argv);
+    }
   } finally {
     s.inExec = false;
   }

@@ -12,6 +12,7 @@ import type { Session } from './session.js';
 import { performance } from 'node:perf_hooks';
 import { clock } from '../keyspace/clock.js';
 import { recordCommandLatency } from './latency-histogram.js';
+import { aclGate } from './acl-check.js';
 
 const MULTI_PASSTHROUGH = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 const PUBSUB_ALLOWED = new Set(['subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
@@ -76,14 +77,12 @@ export function resolve(s: Session, argv: string[]): Command | null {
 
 function reject(s: Session, message: string, cmd?: Command): void {
   if (cmd) cmd.rejectedCalls++;
-  if (s.multi !== null) {
-    if (cmd !== undefined && cmd.parent === null && cmd.name === 'exec') {
-      // A refused EXEC discards the transaction (Redis's execCommandAbort).
-      s.multi = null;
-      s.engine.unwatchAll(s);
-      message = `EXECABORT Transaction discarded because of: ${message.startsWith('ERR ') ? message.slice(4) : message}`;
-    } else s.multi.aborted = true;
-  }
+  if (cmd !== undefined && cmd.parent === null && cmd.name === 'exec') {
+    // A refused EXEC discards the transaction (Redis's execCommandAbort), also outside MULTI.
+    s.multi = null;
+    s.engine.unwatchAll(s);
+    message = `EXECABORT Transaction discarded because of: ${message.startsWith('ERR ') ? message.slice(4) : message}`;
+  } else if (s.multi !== null) s.multi.aborted = true;
   replyError(s, message);
 }
 
@@ -113,7 +112,12 @@ export function dispatch(s: Session, argv: string[]): void {
       cmd,
     );
   }
-  if (!s.authenticated && !cmd.noAuth) return reject(s, Err.noAuth, cmd);
+  if (!s.authenticated && !cmd.noAuth && e.acl.authRequired()) return reject(s, Err.noAuth, cmd);
+  // ACL: the default user (+@all ~* &*) is unrestricted, one boolean; replicated and AOF streams are obeyed.
+  if (!s.aclUser.unrestricted && !s.obeyClient) {
+    const denied = aclGate(s, cmd, argv);
+    if (denied !== null) return reject(s, denied, cmd);
+  }
 
   const name = cmd.parent ? cmd.parent.name : cmd.name;
   if (s.inPubSubContext && !PUBSUB_ALLOWED.has(name)) {

@@ -15,6 +15,7 @@ import type { Session } from './session.js';
 import { Logger } from './logger.js';
 import { BlockingRegistry } from './blocking.js';
 import { Tracking } from './tracking.js';
+import { AclRegistry } from './acl-registry.js';
 
 /**
  * A propagation target (the AOF writer, the replication feed). `replicasOnly`
@@ -51,6 +52,10 @@ export interface EngineStats {
   evictedKeys: number;
   evictedClients: number;
   totalErrorReplies: number;
+  /** Replicas served a full resync / a partial one / refused a partial one (INFO stats sync_*). */
+  syncFull: number;
+  syncPartialOk: number;
+  syncPartialErr: number;
   netInputBytes: number;
   netOutputBytes: number;
   pubsubChannelsPeak: number;
@@ -84,6 +89,8 @@ export class Engine {
   readonly dbs: Keyspace[] = [];
   readonly commands: CommandTable;
   readonly sessions = new Map<number, Session>();
+  /** ACL users, ACL LOG (server/acl-registry.ts). */
+  readonly acl: AclRegistry;
   readonly pubsub = new PubSub();
   readonly slowlog = new SlowLog();
   readonly latency = new LatencyMonitor();
@@ -159,6 +166,7 @@ export class Engine {
     this.log = log ?? new Logger(config);
     this.commands = new CommandTable(commandSpecs);
     for (const [from, to] of config.renamedCommands) this.commands.rename(from, to);
+    this.acl = new AclRegistry(this);
     const t = Date.now();
     this.stats = {
       startTime: t,
@@ -172,6 +180,9 @@ export class Engine {
       evictedKeys: 0,
       evictedClients: 0,
       totalErrorReplies: 0,
+      syncFull: 0,
+      syncPartialOk: 0,
+      syncPartialErr: 0,
       netInputBytes: 0,
       netOutputBytes: 0,
       pubsubChannelsPeak: 0,

@@ -1,44 +1,34 @@
 /**
- * FUNCTION (FLUSH LIST STATS KILL DELETE LOAD DUMP RESTORE HELP), FCALL and
- * FCALL_RO for a server with no scripting engine registered: the library
- * registry is always empty, so FUNCTION FLUSH / LIST / STATS / DUMP answer as
- * Redis does with no libraries, FUNCTION LOAD checks the library's shebang
- * metadata as Redis does and then fails with "Engine '<name>' not found",
- * and FCALL finds no function. (Redis test harnesses run FUNCTION FLUSH
- * before every test file.)
+ * FUNCTION (LOAD DELETE LIST STATS KILL FLUSH DUMP RESTORE HELP), FCALL and
+ * FCALL_RO: Redis 7.0 functions with the Lua engine (the registry and the
+ * engine are in scripting/function-library.ts; functions run like EVAL
+ * scripts, scripting/script-runner.ts). LOAD, DELETE, FLUSH and RESTORE
+ * propagate as themselves; the effects of FCALL propagate as EVAL's do.
+ * Functions run to completion inside the command, so FUNCTION KILL always
+ * answers NOTBUSY and FUNCTION STATS never shows a running script.
  */
 import type { CommandSpec, KeySpec } from '../commands/command-table.js';
 import type { Session } from './session.js';
 import { CommandError } from '../errors.js';
-import { is } from '../commands/args.js';
+import { is, longArg } from '../commands/args.js';
 import { replyHelpLines } from './server-commands.js';
 import { appendDumpFooter } from '../persistence/rdb-encoder.js';
 import { verifyDumpPayload } from '../persistence/rdb-decoder.js';
-import { RdbReader, RdbOpcode, RDB_VERSION } from '../persistence/rdb-format.js';
+import { RdbReader, RdbOpcode, RdbWriter, RDB_VERSION } from '../persistence/rdb-format.js';
+import { globMatch } from '../keyspace/glob.js';
+import { writeGate } from './dispatch.js';
+import { lua } from '../scripting/lua-vm.js';
+import { runLua } from '../scripting/script-runner.js';
+import {
+  existingFunctionStore,
+  flushFunctions,
+  functionStore,
+  libraryCodes,
+  parseLibraryMetadata,
+  type FunctionStore,
+  type Library,
+} from '../scripting/function-library.js';
 import { numkeysIndexes } from '../zset/zset-common.js';
-
-/** The engines a library may name in its shebang: none in cacheside. */
-const ENGINES: ReadonlySet<string> = new Set();
-
-/**
- * FUNCTION LOAD's checks of `#!<engine> name=<library>` in Redis's order,
- * then the engine lookup (which always fails here).
- */
-function loadLibrary(code: string): never {
-  if (!code.startsWith('#!')) throw new CommandError('ERR Missing library metadata');
-  const eol = code.indexOf('\n');
-  if (eol < 0) throw new CommandError('ERR Invalid library metadata');
-  const parts = code.slice(2, eol).split(' ');
-  const engine = parts[0]!;
-  let name: string | null = null;
-  for (const p of parts.slice(1)) {
-    if (p.startsWith('name=')) name = p.slice(5);
-    else throw new CommandError(`ERR Invalid metadata value given: ${p}`);
-  }
-  if (name === null) throw new CommandError('ERR Library name was not given');
-  if (!ENGINES.has(engine.toLowerCase())) throw new CommandError(`ERR Engine '${engine}' not found`);
-  throw new CommandError('ERR No functions registered');
-}
 
 function flush(s: Session, argv: string[]): void {
   if (argv.length > 3) {
@@ -47,10 +37,12 @@ function flush(s: Session, argv: string[]): void {
   if (argv.length === 3 && !is(argv[2]!, 'ASYNC') && !is(argv[2]!, 'SYNC')) {
     throw new CommandError('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
   }
+  flushFunctions(s.engine);
+  s.engine.dirty++;
   s.reply.ok();
 }
 
-/** FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE]: no libraries to list. */
+/** FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE] */
 function list(s: Session, argv: string[]): void {
   let withCode = false;
   let pattern: string | null = null;
@@ -62,49 +54,160 @@ function list(s: Session, argv: string[]): void {
       pattern = argv[++i]!;
     } else throw new CommandError(`ERR Unknown argument ${a}`);
   }
-  s.reply.arrayLen(0);
+  const libs = [...(existingFunctionStore(s.engine)?.libraries.values() ?? [])].filter((l) => pattern === null || globMatch(pattern, l.name, true));
+  const r = s.reply;
+  r.arrayLen(libs.length);
+  for (const lib of libs) {
+    r.mapLen(withCode ? 4 : 3);
+    r.bulk('library_name');
+    r.bulk(lib.name);
+    r.bulk('engine');
+    r.bulk('LUA');
+    r.bulk('functions');
+    r.arrayLen(lib.functions.size);
+    for (const f of lib.functions.values()) {
+      r.mapLen(3);
+      r.bulk('name');
+      r.bulk(f.name);
+      r.bulk('description');
+      r.bulk(f.description);
+      r.bulk('flags');
+      r.setLen(f.flags.length);
+      for (const flag of f.flags) r.simple(flag);
+    }
+    if (withCode) {
+      r.bulk('library_code');
+      r.bulk(lib.code);
+    }
+  }
 }
 
 function stats(s: Session): void {
-  s.reply.mapLen(2);
-  s.reply.bulk('running_script');
-  s.reply.nullBulk();
-  s.reply.bulk('engines');
-  s.reply.mapLen(0);
+  const store = existingFunctionStore(s.engine);
+  const r = s.reply;
+  r.mapLen(2);
+  r.bulk('running_script');
+  // Functions run to completion inside one command: none is ever running when another command is served.
+  r.nullBulk();
+  r.bulk('engines');
+  r.mapLen(1);
+  r.bulk('LUA');
+  r.mapLen(2);
+  r.bulk('libraries_count');
+  r.int(store?.libraries.size ?? 0);
+  r.bulk('functions_count');
+  r.int(store?.functionCount ?? 0);
 }
 
 function load(s: Session, argv: string[]): void {
+  let replace = false;
   for (let i = 2; i < argv.length - 1; i++) {
-    if (!is(argv[i]!, 'REPLACE')) throw new CommandError(`ERR Unknown option given: ${argv[i]}`);
+    if (is(argv[i]!, 'REPLACE')) replace = true;
+    else throw new CommandError(`ERR Unknown option given: ${argv[i]}`);
   }
-  loadLibrary(argv[argv.length - 1]!);
+  const name = functionStore(s.engine).load(argv[argv.length - 1]!, replace);
+  s.engine.dirty++;
+  s.reply.bulk(name);
 }
 
-/** FUNCTION DUMP: the payload of zero libraries (just the version and CRC-64 footer). */
+function deleteLibrary(s: Session, argv: string[]): void {
+  const store = existingFunctionStore(s.engine);
+  if (store === undefined) throw new CommandError('ERR Library not found');
+  store.delete(argv[2]!);
+  s.engine.dirty++;
+  s.reply.ok();
+}
+
+/** FUNCTION DUMP: each library as RDB_OPCODE_FUNCTION2 + its code, then the version and CRC-64 footer. */
 function dump(s: Session): void {
-  s.reply.bulkBytes(appendDumpFooter(Buffer.alloc(0), RDB_VERSION));
+  const w = new RdbWriter(s.engine.config.bool('rdbcompression'));
+  for (const code of libraryCodes(s.engine)) {
+    w.byte(RdbOpcode.FUNCTION2);
+    w.string(code);
+  }
+  s.reply.bulkBytes(appendDumpFooter(Buffer.concat(w.take()), RDB_VERSION));
 }
 
 /** FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE] */
 function restore(s: Session, argv: string[]): void {
-  if (argv.length > 4) throw new CommandError('ERR syntax error');
-  if (argv.length === 4 && !['FLUSH', 'APPEND', 'REPLACE'].some((p) => is(argv[3]!, p))) {
-    throw new CommandError('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
+  if (argv.length > 4) {
+    throw new CommandError(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.slice(0, 128)}'. Try FUNCTION HELP.`);
+  }
+  let policy: 'FLUSH' | 'APPEND' | 'REPLACE' = 'APPEND';
+  if (argv.length === 4) {
+    const p = (['FLUSH', 'APPEND', 'REPLACE'] as const).find((x) => is(argv[3]!, x));
+    if (p === undefined) throw new CommandError('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
+    policy = p;
   }
   const payload = Buffer.from(argv[2]!, 'latin1');
   if (verifyDumpPayload(payload) < 0) throw new CommandError('ERR DUMP payload version or checksum are wrong');
   const r = new RdbReader(payload.subarray(0, payload.length - 10));
+  const codes: string[] = [];
   while (r.remaining > 0) {
-    if (r.u8() !== RdbOpcode.FUNCTION2) throw new CommandError('ERR given type is not a function');
-    let code: string;
+    const type = r.u8();
     try {
-      code = r.string();
-    } catch {
-      throw new CommandError('ERR Failed loading the library');
+      if (type === RdbOpcode.FUNCTION2) codes.push(r.string());
+      else if (type === RdbOpcode.FUNCTION_PRE_GA) {
+        const name = r.string();
+        const engine = r.string();
+        if (r.len() !== 0) r.string();
+        codes.push(`#!${engine} name=${name}\n${r.string()}`);
+      } else throw new CommandError('ERR given type is not a function');
+    } catch (err) {
+      if (err instanceof CommandError) throw err;
+      throw new CommandError('ERR failed loading the given functions payload');
     }
-    loadLibrary(code);
   }
+  restoreLibraries(functionStore(s.engine), codes, policy);
+  s.engine.dirty++;
   s.reply.ok();
+}
+
+/** Compile every library of a payload, then join them to the registry as `policy` says; nothing changes on error. */
+function restoreLibraries(store: FunctionStore, codes: string[], policy: 'FLUSH' | 'APPEND' | 'REPLACE'): void {
+  const fresh: Library[] = [];
+  const drop = (): void => fresh.forEach((l) => store.release(l));
+  try {
+    const names = new Set<string>();
+    const fns = new Set<string>();
+    for (const code of codes) {
+      const { engine, name } = parseLibraryMetadata(code);
+      if (engine.toLowerCase() !== 'lua') throw new CommandError(`ERR Engine '${engine}' not found`);
+      if (names.has(name)) throw new CommandError(`ERR Library '${name}' already exists`);
+      const lib = store.compile(code, name);
+      fresh.push(lib);
+      names.add(name);
+      for (const f of lib.functions.values()) {
+        const k = f.name.toLowerCase();
+        if (fns.has(k)) throw new CommandError(`ERR Function ${f.name} already exists`);
+        fns.add(k);
+      }
+    }
+    const replaced: Library[] = [];
+    if (policy === 'FLUSH') replaced.push(...store.libraries.values());
+    else {
+      for (const lib of fresh) {
+        const old = store.library(lib.name);
+        if (old === undefined) continue;
+        if (policy === 'APPEND') throw new CommandError(`ERR Library ${lib.name} already exists`);
+        replaced.push(old);
+      }
+    }
+    for (const lib of fresh) {
+      for (const f of lib.functions.values()) {
+        const other = store.function(f.name);
+        if (other !== undefined && !replaced.includes(other.library)) throw new CommandError(`ERR Function ${f.name} already exists`);
+      }
+    }
+    for (const old of replaced) {
+      store.unlink(old);
+      store.release(old);
+    }
+    for (const lib of fresh) store.link(lib);
+  } catch (err) {
+    drop();
+    throw err;
+  }
 }
 
 const FUNCTION_HELP = [
@@ -150,8 +253,21 @@ const FUNCTION_HELP = [
   '    Prints this help.',
 ];
 
-function fcall(): void {
-  throw new CommandError('ERR Function not found');
+/** FCALL / FCALL_RO function numkeys key... arg... */
+function fcall(ro: boolean) {
+  return (s: Session, argv: string[]): void => {
+    const store = existingFunctionStore(s.engine);
+    const fn = store?.function(argv[1]!);
+    if (store === undefined || fn === undefined) throw new CommandError('ERR Function not found');
+    const numkeys = longArg(argv[2]!, 'ERR Bad number of keys provided');
+    if (numkeys > argv.length - 3) throw new CommandError("ERR Number of keys can't be greater than number of args");
+    if (numkeys < 0) throw new CommandError("ERR Number of keys can't be negative");
+    if (!fn.allowStale && writeGate.masterDown !== null && !s.obeyClient && writeGate.masterDown(s)) {
+      throw new CommandError("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+    }
+    const L = store.ctx.L;
+    runLua(store.ctx, s, { push: () => lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, fn.ref), name: fn.name, flags: fn.scriptFlags, keysAsArgs: true }, argv, numkeys, ro);
+  };
 }
 
 const scripting = { group: 'scripting', since: '7.0.0' } as const;
@@ -188,7 +304,7 @@ function fcallSpec(name: string, ro: boolean): CommandSpec {
     keys: [0, 0, 0],
     getKeys: (argv) => numkeysIndexes(argv, 2),
     keySpecs,
-    handler: fcall,
+    handler: fcall(ro),
   };
 }
 
@@ -197,7 +313,7 @@ export const functionCommands: CommandSpec[] = [
     name: 'function', arity: -2, flags: [], ...scripting, acl: ['-scripting'], summary: 'A container for function commands', complexity: 'Depends on subcommand.',
     subcommands: [
       { name: 'restore', arity: -3, flags: ['write', 'denyoom', 'noscript'], ...scripting, tips: allShards, summary: 'Restore all the functions on the given payload', complexity: 'O(N) where N is the number of functions on the payload', handler: restore },
-      { name: 'delete', arity: 3, flags: ['write', 'noscript'], ...scripting, tips: allShards, summary: 'Delete a function by name', complexity: 'O(1)', handler: () => { throw new CommandError('ERR Library not found'); } },
+      { name: 'delete', arity: 3, flags: ['write', 'noscript'], ...scripting, tips: allShards, summary: 'Delete a function by name', complexity: 'O(1)', handler: deleteLibrary },
       { name: 'load', arity: -3, flags: ['write', 'denyoom', 'noscript'], ...scripting, tips: allShards, summary: 'Create a function with the given arguments (name, code, description)', complexity: 'O(1) (considering compilation time is redundant)', handler: load },
       { name: 'stats', arity: 2, flags: ['noscript', 'allow_busy'], ...scripting, tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'], summary: 'Return information about the function currently running (name, description, duration)', complexity: 'O(1)', handler: stats },
       { name: 'kill', arity: 2, flags: ['noscript', 'allow_busy'], ...scripting, tips: ['request_policy:all_shards', 'response_policy:one_succeeded'], summary: 'Kill the function currently in execution.', complexity: 'O(1)', handler: () => { throw new CommandError('NOTBUSY No scripts in execution right now.'); } },

@@ -12,6 +12,8 @@ import { createHash } from 'node:crypto';
 import type { Engine } from './engine.js';
 import type { Command } from '../commands/command-table.js';
 import { clock } from '../keyspace/clock.js';
+import { evalMemoryInfo } from '../scripting/script-runner.js';
+import { functionCounts } from '../scripting/function-library.js';
 import { commandHistogram } from './latency-histogram.js';
 import { installMemory, memoryOf, memoryReport } from '../memory/memory.js';
 
@@ -153,7 +155,8 @@ function memorySection(e: Engine): InfoFields {
   const r = memoryReport(e);
   const { used, peak, startup, overhead, dataset, allocated, active, resident, rss, maxmemory } = r;
   const total = r.totalSystemMemory;
-  return fields([
+  const ev = evalMemoryInfo(e);
+  const f = fields([
     ['used_memory', used],
     ['used_memory_human', bytesToHuman(used)],
     ['used_memory_rss', rss],
@@ -170,13 +173,13 @@ function memorySection(e: Engine): InfoFields {
     ['allocator_resident', resident],
     ['total_system_memory', total],
     ['total_system_memory_human', bytesToHuman(total)],
-    ['used_memory_lua', 0],
-    ['used_memory_vm_eval', 0],
-    ['used_memory_lua_human', '0B'],
-    ['used_memory_scripts_eval', 0],
-    ['number_of_cached_scripts', 0],
-    ['number_of_functions', 0],
-    ['number_of_libraries', 0],
+    ['used_memory_lua', ev.vm],
+    ['used_memory_vm_eval', ev.vm],
+    ['used_memory_lua_human', bytesToHuman(ev.vm)],
+    ['used_memory_scripts_eval', ev.scripts],
+    ['number_of_cached_scripts', ev.count],
+    ['number_of_functions', functionCounts(e).functions],
+    ['number_of_libraries', functionCounts(e).libraries],
     ['used_memory_vm_functions', 0],
     ['used_memory_vm_total', 0],
     ['used_memory_vm_total_human', '0B'],
@@ -206,6 +209,13 @@ function memorySection(e: Engine): InfoFields {
     ['lazyfree_pending_objects', 0],
     ['lazyfreed_objects', 0],
   ]);
+  // The totals include the EVAL figures above and the FUNCTION ones, whoever fills those.
+  const num = (k: string): number => Number(f.get(k) ?? 0);
+  f.set('used_memory_vm_total', num('used_memory_vm_eval') + num('used_memory_vm_functions'));
+  f.set('used_memory_vm_total_human', bytesToHuman(num('used_memory_vm_total')));
+  f.set('used_memory_scripts', num('used_memory_scripts_eval') + num('used_memory_functions'));
+  f.set('used_memory_scripts_human', bytesToHuman(num('used_memory_scripts')));
+  return f;
 }
 
 function persistenceSection(e: Engine): InfoFields {
@@ -264,9 +274,9 @@ function statsSection(e: Engine): InfoFields {
     ['instantaneous_input_repl_kbps', '0.00'],
     ['instantaneous_output_repl_kbps', '0.00'],
     ['rejected_connections', st.rejectedConnections],
-    ['sync_full', 0],
-    ['sync_partial_ok', 0],
-    ['sync_partial_err', 0],
+    ['sync_full', st.syncFull],
+    ['sync_partial_ok', st.syncPartialOk],
+    ['sync_partial_err', st.syncPartialErr],
     ['expired_keys', st.expiredKeys],
     ['expired_stale_perc', (st.expiredStalePerc * 100).toFixed(2)],
     ['expired_time_cap_reached_count', st.expiredTimeCapReachedCount],

@@ -1,17 +1,22 @@
 /**
  * The replica side of replication: REPLICAOF host port connects to a master
  * (Redis or cacheside), does the handshake (PING, AUTH with masterauth,
- * REPLCONF listening-port / capa, PSYNC ? -1), receives the RDB payload
+ * REPLCONF listening-port / capa, PSYNC), on +FULLRESYNC receives the RDB payload
  * (`$<len>` or diskless `$EOF:<mark>`), loads it in place of the dataset,
  * then applies the master's command stream through a client that is obeyed
  * (no READONLY, MASTERDOWN or NOREPLICAS, sees keys the master has not
  * expired yet), acknowledging the processed offset every second (REPLCONF
- * ACK, and on REPLCONF GETACK). A lost link is retried every second, with a
- * full resync (there is no backlog). While a replica, cacheside expires no
- * keys itself (reads still treat them as gone); writes from clients get
+ * ACK, and on REPLCONF GETACK with the offset before the GETACK). What it
+ * applied is proxied byte for byte to its own replicas and backlog
+ * (repl-feed.ts), so master_repl_offset is the master's offset. A lost link
+ * is retried every second with `PSYNC <master replid> <offset+1>`: a
+ * `+CONTINUE [<new replid>]` resumes the stream without reloading. A master
+ * turned replica offers its own history the same way. While a replica,
+ * cacheside expires no keys itself (reads still treat them as gone); writes from clients get
  * READONLY (replica-read-only), and with replica-serve-stale-data no every
  * command not flagged stale gets MASTERDOWN while the link is down.
- * REPLICAOF NO ONE makes it a master again with a new replication ID.
+ * REPLICAOF NO ONE makes it a master again with a new replication ID (the
+ * old one kept as replid2, so that sibling replicas continue from it).
  */
 import net from 'node:net';
 import fs from 'node:fs';
@@ -24,19 +29,25 @@ import { RespParser } from '../protocol/resp-parser.js';
 import { dispatch, writeGate } from './dispatch.js';
 import { newProgress, rdbFileJob, runSync } from '../persistence/loading.js';
 import { encodeCommand } from '../persistence/aof-reader.js';
+import { feedOf } from './repl-feed.js';
+import { flushFunctions } from '../scripting/function-library.js';
 
 type LinkState = 'connect' | 'connecting' | 'handshake' | 'transfer' | 'connected';
 
 
 export class ReplicaLink {
   state: LinkState = 'connect';
-  /** Offset of the master's stream processed so far. */
-  offset = 0;
   lastIo = 0;
-  downSince = Date.now();
+  /** When the link went down (0: it never was up). */
+  downSince = 0;
+  /** The master's stream, fed to the parser but not applied yet. */
+  private unapplied: Buffer = Buffer.alloc(0);
+  /** The database the master's stream selected (kept across a partial resync). */
+  private streamDb = 0;
   private sock: net.Socket | null = null;
   private buf: Buffer = Buffer.alloc(0);
   private step = 0;
+  private fullSync: { replid: string; offset: number } | null = null;
   private payload: { len: number; eofMark: string | null; parts: Buffer[]; got: number } | null = null;
   private parser: RespParser | null = null;
   private session: Session | null = null;
@@ -48,8 +59,25 @@ export class ReplicaLink {
     private readonly engine: Engine,
     readonly host: string,
     readonly port: number,
+    /** We hold a history of the master's stream (replid, offset) a PSYNC may continue. */
+    private cached: boolean,
   ) {
     this.connect();
+  }
+
+  /** Offset of the master's stream applied so far (slave_repl_offset). */
+  get offset(): number {
+    return this.engine.masterReplOffset;
+  }
+
+  /** Offset read so far (slave_read_repl_offset): applied plus a partly received command. */
+  get readOffset(): number {
+    return this.engine.masterReplOffset + (this.state === 'connected' ? this.unapplied.length : 0);
+  }
+
+  /** Is the history still ours to continue from (REPLICAOF to another master keeps it)? */
+  get hasHistory(): boolean {
+    return this.cached;
   }
 
   private connect(): void {
@@ -84,6 +112,7 @@ export class ReplicaLink {
       this.downSince = Date.now();
     }
     this.state = 'connect';
+    if (this.session !== null) this.streamDb = this.session.dbIndex;
     this.session?.close();
     this.session = null;
     this.parser = null;
@@ -158,15 +187,24 @@ export class ReplicaLink {
           this.send(['REPLCONF', 'capa', 'eof', 'capa', 'psync2']);
           this.step = 3;
           break;
-        case 3: // capa
-          this.send(['PSYNC', '?', '-1']);
+        case 3: { // capa
+          const e = this.engine;
+          if (this.cached) {
+            e.log.notice(`Trying a partial resynchronization (request ${e.replId}:${e.masterReplOffset + 1}).`);
+            this.send(['PSYNC', e.replId, String(e.masterReplOffset + 1)]);
+          } else {
+            e.log.notice('Partial resynchronization not possible (no cached master)');
+            this.send(['PSYNC', '?', '-1']);
+          }
           this.step = 4;
           break;
+        }
         case 4: {
+          const c = /^\+CONTINUE(?: (\S+))?$/.exec(line);
+          if (c !== null) return this.continued(c[1]);
           const m = /^\+FULLRESYNC (\S+) (\d+)/.exec(line);
           if (m === null) return this.fail(`unexpected reply to PSYNC: ${line}`);
-          this.engine.replId = m[1]!;
-          this.offset = Number(m[2]);
+          this.fullSync = { replid: m[1]!, offset: Number(m[2]) };
           this.state = 'transfer';
           this.engine.log.notice(`Full resync from master: ${m[1]}:${m[2]}`);
           return this.transfer();
@@ -208,6 +246,38 @@ export class ReplicaLink {
     }
     this.load(Buffer.concat(p.parts));
     this.payload = null;
+    // A new history: the master's ID and offset, a fresh backlog, and our replicas resync.
+    const e = this.engine;
+    const f = feedOf(e);
+    f.disconnectAll();
+    f.freeBacklog();
+    e.replId = this.fullSync!.replid;
+    e.replId2 = '0'.repeat(40);
+    e.secondReplOffset = -1;
+    e.masterReplOffset = this.fullSync!.offset;
+    f.createBacklog();
+    this.cached = true;
+    this.streamDb = 0;
+    this.startStreaming(rest);
+  }
+
+  /** +CONTINUE [replid]: the stream goes on from our offset; a new ID moves the old one to replid2. */
+  private continued(newId: string | undefined): void {
+    const e = this.engine;
+    const f = feedOf(e);
+    if (newId !== undefined && newId !== e.replId) {
+      e.replId2 = e.replId;
+      e.secondReplOffset = e.masterReplOffset + 1;
+      e.replId = newId;
+      e.log.notice(`Master replication ID changed to ${newId}`);
+      // Our replicas learn the new ID by reconnecting.
+      f.disconnectAll();
+    }
+    if (f.backlog === null) f.createBacklog();
+    e.log.notice('Successful partial resynchronization with master.');
+    e.log.notice('MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.');
+    const rest = this.buf;
+    this.buf = Buffer.alloc(0);
     this.startStreaming(rest);
   }
 
@@ -223,6 +293,7 @@ export class ReplicaLink {
         e.touchWatchedKeysInDb(i, null);
         e.dbs[i]!.clear();
       }
+      flushFunctions(e);
       runSync(rdbFileJob(e, file, {}, newProgress(0)));
     } finally {
       e.loading = false;
@@ -238,9 +309,13 @@ export class ReplicaLink {
     s.name = '';
     s.authenticated = true;
     s.obeyClient = true;
+    if (this.streamDb !== 0 && this.streamDb < e.dbs.length) {
+      s.dbIndex = this.streamDb;
+      s.db = e.dbs[this.streamDb]!;
+    }
     this.session = s;
     this.parser = new RespParser({ maxBulkLen: 1 << 30, maxMultibulkLen: 1 << 30, maxInlineLen: 1 << 30 });
-    e.masterReplOffset = this.offset;
+    this.unapplied = Buffer.alloc(0);
     updateGates(e);
     this.ackTimer = setInterval(() => this.ack(), 1000);
     this.ackTimer.unref();
@@ -249,7 +324,7 @@ export class ReplicaLink {
   }
 
   private ack(): void {
-    this.send(['REPLCONF', 'ACK', String(this.offset)]);
+    this.send(['REPLCONF', 'ACK', String(this.engine.masterReplOffset)]);
   }
 
   /** Apply the master's commands as they arrive. */
@@ -257,7 +332,9 @@ export class ReplicaLink {
     const p = this.parser!;
     const s = this.session!;
     const ev = this.engine.keyspaceEvents;
+    const feed = feedOf(this.engine);
     p.feed(d);
+    this.unapplied = this.unapplied.length === 0 ? d : Buffer.concat([this.unapplied, d]);
     for (;;) {
       const before = p.buffered;
       let argv: string[] | null;
@@ -280,9 +357,14 @@ export class ReplicaLink {
           ev.noExpiry = prev;
         }
       }
-      this.offset += before - p.buffered;
-      this.engine.masterReplOffset = this.offset;
+      // GETACK is answered with the offset before it, as Redis does.
       if (isGetack) this.ack();
+      // The applied bytes: counted, kept in the backlog and passed to our replicas.
+      const n = before - p.buffered;
+      const applied = this.unapplied.subarray(0, n);
+      this.unapplied = this.unapplied.subarray(n);
+      feed.write(applied);
+      if (this.session !== s) return; // the command dropped the link (REPLICAOF NO ONE from the stream...)
     }
   }
 }
@@ -308,12 +390,20 @@ export function updateGates(e: Engine): void {
 }
 
 /** REPLICAOF host port: start following a master (returns false when it already follows this one). */
-export function becomeReplica(e: Engine, host: string, port: number): boolean {
+export function becomeReplica(e: Engine, host: string, port: number, atStartup = false): boolean {
   const old = links.get(e);
   if (old !== undefined && old.host === host && old.port === port) return false;
   old?.stop();
+  const f = feedOf(e);
+  // Our replicas resync with us (hopefully partially) and learn of the change.
+  f.disconnectAll();
+  // A master offers its own history to the new master; a replica the one it followed.
+  const cached = old !== undefined ? old.hasHistory : e.role === 'master' && !atStartup;
+  if (old === undefined && cached) {
+    e.log.notice('Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.');
+  }
   e.role = 'slave';
-  links.set(e, new ReplicaLink(e, host, port));
+  links.set(e, new ReplicaLink(e, host, port, cached));
   updateGates(e);
   e.log.notice(`Connecting to MASTER ${host}:${port}`);
   return true;
@@ -329,6 +419,10 @@ export function becomeMaster(e: Engine): void {
   e.secondReplOffset = e.masterReplOffset + 1;
   e.replId = randomBytes(20).toString('hex');
   e.role = 'master';
+  const f = feedOf(e);
+  // Our replicas reconnect, learn the new ID and continue (PSYNC with replid2).
+  f.disconnectAll();
+  f.selectedDb = -1;
   updateGates(e);
   e.log.notice('MASTER MODE enabled (user request)');
 }

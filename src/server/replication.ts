@@ -1,143 +1,27 @@
 /**
- * The master side of replication: SYNC, PSYNC (always a full resync) and
- * REPLCONF. A replica gets an RDB image of the dataset as a bulk payload
- * (`$<len>\r\n<rdb>`, no trailing CRLF), then every propagated write as a
- * RESP command, with a SELECT whenever the database changes (and before the
- * first command after a replica attaches), and a PING every
- * `repl-ping-replica-period` seconds. The stream is the one the AOF gets
- * (engine.propagators), so MULTI/EXEC, rewritten TTLs and lazy-expiry DELs
- * reach replicas exactly as they reach the AOF. There is no backlog: a
- * replica that reconnects resyncs in full. cacheside does not replicate
- * from another server (REPLICAOF is not supported).
+ * The master side of replication: SYNC, PSYNC and REPLCONF, WAIT, REPLICAOF
+ * and ROLE, and the replication fields of INFO. PSYNC <replid> <offset>
+ * continues a replica's stream from the backlog (`+CONTINUE <replid>`) when
+ * the ID is ours (or our previous one, replid2, up to second_repl_offset)
+ * and the offset is still held; otherwise (and for SYNC and `PSYNC ? -1`)
+ * the replica gets `+FULLRESYNC <replid> <offset>` and an RDB image of the
+ * dataset as a bulk payload (`$<len>\r\n<rdb>`, no trailing CRLF), then the
+ * stream (repl-feed.ts). The replica side (REPLICAOF) is replica-link.ts.
  */
+import { randomBytes } from 'node:crypto';
 import type { CommandSpec } from '../commands/command-table.js';
 import type { Engine } from './engine.js';
-import type { Session } from './session.js';
+import type { Session, BlockState } from './session.js';
 import { CommandError } from '../errors.js';
 import { is, longArg } from '../commands/args.js';
 import { extendInfoSection, usedMemory } from './info.js';
 import { RdbEncoder } from '../persistence/rdb-encoder.js';
-import { encodeCommand } from '../persistence/aof-reader.js';
 import { writeGate } from './dispatch.js';
 import { becomeMaster, becomeReplica, replicaLinkOf, updateGates } from './replica-link.js';
+import { feedOf, isReplica } from './repl-feed.js';
+import { libraryCodes } from '../scripting/function-library.js';
 
-interface Replica {
-  session: Session;
-  /** REPLCONF listening-port, 0 when not told. */
-  port: number;
-  /** REPLCONF ACK: the offset the replica processed. */
-  ackOffset: number;
-  ackTime: number;
-}
-
-/** One engine's replication feed: its replicas and the database the stream last selected. */
-class Feed {
-  readonly replicas: Replica[] = [];
-  selectedDb = -1;
-  private pingTimer: NodeJS.Timeout | null = null;
-  private lastPing = Date.now();
-  readonly propagator = (db: number, argv: string[]): void => this.feed(db, argv);
-
-  constructor(private readonly engine: Engine) {}
-
-  attach(r: Replica): void {
-    if (this.replicas.length === 0) {
-      this.engine.propagators.push(this.propagator);
-      this.engine.replicaFeeds++;
-      this.lastPing = Date.now();
-      this.pingTimer = setInterval(() => this.maybePing(), 1000);
-      this.pingTimer.unref();
-    }
-    this.replicas.push(r);
-    // The new replica needs the database of the next command, whatever was selected before.
-    this.selectedDb = -1;
-  }
-
-  private prune(): void {
-    for (let i = this.replicas.length - 1; i >= 0; i--) if (this.replicas[i]!.session.closing) this.replicas.splice(i, 1);
-    if (this.replicas.length === 0) {
-      const i = this.engine.propagators.indexOf(this.propagator);
-      if (i >= 0) {
-        this.engine.propagators.splice(i, 1);
-        this.engine.replicaFeeds--;
-      }
-      if (this.pingTimer !== null) clearInterval(this.pingTimer);
-      this.pingTimer = null;
-    }
-  }
-
-  private feed(db: number, argv: string[]): void {
-    this.prune();
-    if (this.replicas.length === 0) return;
-    if (db !== this.selectedDb) {
-      this.send(['SELECT', String(db)]);
-      this.selectedDb = db;
-    }
-    this.send(argv);
-  }
-
-  private send(argv: string[]): void {
-    const bytes = Buffer.from(encodeCommand(argv), 'latin1');
-    this.engine.masterReplOffset += bytes.length;
-    for (const r of this.replicas) r.session.transport?.sendRaw?.(bytes);
-  }
-
-  /** Replicas whose last ACK is at most min-replicas-max-lag seconds old. */
-  goodReplicas(): number {
-    const maxLag = this.engine.config.num('min-replicas-max-lag') * 1000;
-    const t = Date.now();
-    return this.replicas.filter((r) => !r.session.closing && t - r.ackTime <= maxLag).length;
-  }
-
-  /** REPLICAOF: every replica of ours is dropped (it resyncs with the new data). */
-  disconnectAll(): void {
-    for (const r of this.replicas) r.session.transport?.close(false);
-    this.prune();
-  }
-
-  private maybePing(): void {
-    this.prune();
-    if (this.replicas.length === 0) return;
-    const period = this.engine.config.num('repl-ping-replica-period') * 1000;
-    if (Date.now() - this.lastPing < period) return;
-    this.lastPing = Date.now();
-    this.send(['PING']);
-  }
-}
-
-const feeds = new WeakMap<Engine, Feed>();
-
-function feedOf(e: Engine): Feed {
-  let f = feeds.get(e);
-  if (f === undefined) {
-    f = new Feed(e);
-    feeds.set(e, f);
-    const feed = f;
-    extendInfoSection('replication', (eng, fields) => {
-      if (eng !== e) return;
-      const live = feed.replicas.filter((r) => !r.session.closing);
-      const entries = [...fields.entries()];
-      fields.clear();
-      for (const [k, v] of entries) {
-        if (k === 'connected_slaves') {
-          fields.set(k, live.length);
-          live.forEach((r, i) => {
-            const ip = r.session.transport?.addr.replace(/:\d+$/, '') ?? '?';
-            const lag = Math.floor((Date.now() - r.ackTime) / 1000);
-            fields.set(`slave${i}`, `ip=${ip},port=${r.port},state=online,offset=${r.ackOffset},lag=${lag}`);
-          });
-        } else fields.set(k, v);
-      }
-    });
-  }
-  return f;
-}
-
-/** The session is a replica fed by this server. */
-export function isReplica(s: Session): boolean {
-  const f = feeds.get(s.engine);
-  return f !== undefined && f.replicas.some((r) => r.session === s);
-}
+export { isReplica };
 
 /** The dataset as an RDB file (what a full resync sends). */
 function rdbImage(e: Engine): Buffer {
@@ -152,6 +36,7 @@ function rdbImage(e: Engine): Buffer {
   enc.aux('repl-id', e.replId);
   enc.aux('repl-offset', String(e.masterReplOffset));
   enc.aux('aof-base', '0');
+  for (const code of libraryCodes(e)) enc.functionLibrary(code);
   e.dbs.forEach((db, i) => {
     if (db.size === 0) return;
     const keys: { key: string; value: Parameters<RdbEncoder['entry']>[1]; exp: number }[] = [];
@@ -169,25 +54,89 @@ function rdbImage(e: Engine): Buffer {
   return Buffer.concat(enc.take());
 }
 
-/** Turn the client into a replica: the RDB image, then the command stream. */
+/** Attach the client as a replica fed from now on (after its RDB image or its backlog). */
+function attachReplica(s: Session, fullSync: boolean): void {
+  const e = s.engine;
+  const f = feedOf(e);
+  f.attach({ session: s, port: pendingPorts.get(s) ?? 0, ackOffset: 0, ackTime: Date.now() }, fullSync);
+  pendingPorts.delete(s);
+  pendingCapa.delete(s);
+}
+
+/** Checks common to SYNC and PSYNC; false when the request is ignored. */
+function syncAllowed(s: Session): boolean {
+  const e = s.engine;
+  if (isReplica(s)) return false; // a second SYNC from a replica is ignored
+  if (s.transport?.sendRaw === undefined) throw new CommandError('ERR Replica can\'t be attached to a client without a connection');
+  const link = replicaLinkOf(e);
+  if (e.role === 'slave' && (link === undefined || link.state !== 'connected')) throw new CommandError("NOMASTERLINK Can't SYNC while not connected with my master");
+  return true;
+}
+
+/** The RDB image, then the command stream. */
 function fullResync(s: Session, psync: boolean): void {
   const e = s.engine;
-  if (isReplica(s)) return; // a second SYNC from a replica is ignored
-  const send = s.transport?.sendRaw;
-  if (send === undefined) throw new CommandError('ERR Replica can\'t be attached to a client without a connection');
   const f = feedOf(e);
+  const send = s.transport!.sendRaw!;
+  e.stats.syncFull++;
+  if (f.backlog === null) {
+    // A backlog created from scratch starts a new history: a new replication ID.
+    if (e.role === 'master') {
+      e.replId = randomReplId();
+      e.replId2 = '0'.repeat(40);
+      e.secondReplOffset = -1;
+    }
+    f.createBacklog();
+    e.log.notice(`Replication backlog created, my new replication IDs are '${e.replId}' and '${e.replId2}'`);
+  }
   if (psync) s.reply.simple(`FULLRESYNC ${e.replId} ${e.masterReplOffset}`);
+  e.log.notice(`Starting BGSAVE for SYNC with target: replicas sockets`);
   const rdb = rdbImage(e);
   send.call(s.transport, Buffer.from(`$${rdb.length}\r\n`, 'latin1'));
   send.call(s.transport, rdb);
-  const r = f.replicas.find((x) => x.session === s);
-  if (r === undefined) f.attach({ session: s, port: pendingPorts.get(s) ?? 0, ackOffset: 0, ackTime: Date.now() });
-  pendingPorts.delete(s);
+  attachReplica(s, true);
   e.log.notice(`Synchronization with replica ${s.transport?.addr ?? '?'} succeeded`);
 }
 
-/** REPLCONF listening-port, before the replica's PSYNC. */
+function randomReplId(): string {
+  return randomBytes(20).toString('hex');
+}
+
+/** PSYNC replid offset: +CONTINUE from the backlog when possible, else a full resync. */
+function psync(s: Session, argv: string[]): void {
+  if (!syncAllowed(s)) return;
+  const e = s.engine;
+  const f = feedOf(e);
+  const replid = argv[1]!;
+  const offset = longArg(argv[2]!);
+  const addr = s.transport?.addr ?? '?';
+  const ours = replid.toLowerCase() === e.replId;
+  const previous = !ours && replid.toLowerCase() === e.replId2 && offset <= e.secondReplOffset;
+  const bl = f.backlog;
+  const data = (ours || previous) && bl !== null ? bl.readFrom(offset) : null;
+  if (data === null) {
+    if (replid !== '?') {
+      e.stats.syncPartialErr++;
+      if (!ours && !previous) {
+        e.log.notice(`Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '${replid}', my replication IDs are '${e.replId}' and '${e.replId2}')`);
+      } else {
+        e.log.notice(`Unable to partial resync with replica ${addr} for lack of backlog (Replica request was: ${offset}).`);
+      }
+    } else e.log.notice(`Full resync requested by replica ${addr}`);
+    fullResync(s, true);
+    return;
+  }
+  e.stats.syncPartialOk++;
+  const capa = pendingCapa.get(s);
+  s.reply.simple(capa?.has('psync2') ? `CONTINUE ${e.replId}` : 'CONTINUE');
+  s.transport!.sendRaw!.call(s.transport, data);
+  attachReplica(s, false);
+  e.log.notice(`Partial resynchronization request from ${addr} accepted. Sending ${data.length} bytes of backlog starting from offset ${offset}.`);
+}
+
+/** REPLCONF listening-port and capa, before the replica's PSYNC. */
 const pendingPorts = new WeakMap<Session, number>();
+const pendingCapa = new WeakMap<Session, Set<string>>();
 
 /** REPLCONF <option> <value> [<option> <value> ...] */
 function replconf(s: Session, argv: string[]): void {
@@ -197,18 +146,24 @@ function replconf(s: Session, argv: string[]): void {
     const val = argv[i + 1]!;
     if (is(opt, 'LISTENING-PORT')) {
       pendingPorts.set(s, longArg(val));
+    } else if (is(opt, 'CAPA')) {
+      let c = pendingCapa.get(s);
+      if (c === undefined) pendingCapa.set(s, (c = new Set()));
+      c.add(val.toLowerCase());
     } else if (is(opt, 'ACK') || is(opt, 'FACK')) {
       // A replica's acknowledgement gets no reply.
-      const r = feeds.get(s.engine)?.replicas.find((x) => x.session === s);
+      const f = feedOf(s.engine);
+      const r = f.replicas.find((x) => x.session === s);
       if (r !== undefined && is(opt, 'ACK')) {
         const off = Number.parseInt(val, 10);
         if (Number.isFinite(off) && off > r.ackOffset) r.ackOffset = off;
         r.ackTime = Date.now();
+        f.acked();
       }
       return;
     } else if (is(opt, 'GETACK')) {
-      return; // only a master asks this of its replica
-    } else if (!(is(opt, 'IP-ADDRESS') || is(opt, 'CAPA') || is(opt, 'RDB-ONLY') || is(opt, 'RDB-FILTER-ONLY'))) {
+      return; // only a master asks this of its replica (replica-link answers it)
+    } else if (!(is(opt, 'IP-ADDRESS') || is(opt, 'RDB-ONLY') || is(opt, 'RDB-FILTER-ONLY'))) {
       throw new CommandError(`ERR Unrecognized REPLCONF option: ${opt}`);
     }
   }
@@ -219,8 +174,81 @@ function replconf(s: Session, argv: string[]): void {
 function notEnoughReplicas(s: Session): boolean {
   const e = s.engine;
   const min = e.config.num('min-replicas-to-write');
-  return min > 0 && e.role === 'master' && min > (feeds.get(e)?.goodReplicas() ?? 0);
+  return min > 0 && e.role === 'master' && min > feedOf(e).goodReplicas();
 }
+
+/** WAIT numreplicas timeout: how many replicas acknowledged the stream up to the client's writes. */
+function wait(s: Session, argv: string[]): void {
+  const e = s.engine;
+  if (e.role === 'slave') {
+    throw new CommandError('ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.');
+  }
+  const want = longArg(argv[1]!);
+  const timeout = longArg(argv[2]!, 'ERR timeout is not an integer or out of range');
+  if (timeout < 0) throw new CommandError('ERR timeout is negative');
+  const f = feedOf(e);
+  // The stream up to now holds this client's writes (cacheside does not track each client's last write offset).
+  const target = e.masterReplOffset;
+  const acked = f.countAcked(target);
+  if (acked >= want || s.inExec || s.transport === null) {
+    s.reply.int(acked);
+    return;
+  }
+  const b: BlockState = {
+    deadline: timeout > 0 ? Date.now() + timeout : 0,
+    kind: 'wait',
+    onTimeout: () => w.finish(),
+    cancel: () => {
+      f.cancelWait(w);
+      if (s.blocked === b) s.blocked = null;
+    },
+  };
+  const w = f.wait(s, target, want, timeout, (n) => {
+    if (s.blocked !== b) return;
+    s.blocked = null;
+    s.reply.int(n);
+    s.transport?.resume();
+  });
+  s.blocked = b;
+}
+
+extendInfoSection('replication', (e, fields) => {
+  const f = feedOf(e);
+  const bl = f.backlog;
+  fields.set('repl_backlog_active', bl !== null ? 1 : 0);
+  fields.set('repl_backlog_size', e.config.num('repl-backlog-size'));
+  fields.set('repl_backlog_first_byte_offset', bl !== null ? bl.firstByteOffset : 0);
+  fields.set('repl_backlog_histlen', bl !== null ? bl.histlen : 0);
+  const live = f.live();
+  const link = replicaLinkOf(e);
+  const entries = [...fields.entries()];
+  fields.clear();
+  for (const [k, v] of entries) {
+    if (k === 'connected_slaves') {
+      fields.set(k, live.length);
+      live.forEach((r, i) => {
+        const ip = r.session.transport?.addr.replace(/:\d+$/, '') ?? '?';
+        const lag = Math.floor((Date.now() - r.ackTime) / 1000);
+        fields.set(`slave${i}`, `ip=${ip},port=${r.port},state=online,offset=${r.ackOffset},lag=${lag}`);
+      });
+      continue;
+    }
+    fields.set(k, v);
+    if (k !== 'role' || e.role !== 'slave' || link === undefined) continue;
+    const up = link.state === 'connected';
+    fields.set('master_host', link.host);
+    fields.set('master_port', link.port);
+    fields.set('master_link_status', up ? 'up' : 'down');
+    fields.set('master_last_io_seconds_ago', up ? Math.floor((Date.now() - link.lastIo) / 1000) : -1);
+    fields.set('master_sync_in_progress', link.state === 'transfer' ? 1 : 0);
+    fields.set('slave_read_repl_offset', link.readOffset);
+    fields.set('slave_repl_offset', link.offset);
+    if (!up) fields.set('master_link_down_since_seconds', link.downSince === 0 ? -1 : Math.floor((Date.now() - link.downSince) / 1000));
+    fields.set('slave_priority', e.config.num('replica-priority'));
+    fields.set('slave_read_only', e.config.bool('replica-read-only') ? 1 : 0);
+    fields.set('replica_announced', e.config.bool('replica-announced') ? 1 : 0);
+  }
+});
 
 /** Replication settings of an engine (createEngine calls it): the gates follow the config; `replicaof` at start-up. */
 export function installReplication(e: Engine): void {
@@ -230,31 +258,10 @@ export function installReplication(e: Engine): void {
   e.config.onChange('min-replicas-to-write', minReplicas);
   e.config.onChange('replica-read-only', () => updateGates(e));
   e.config.onChange('replica-serve-stale-data', () => updateGates(e));
+  e.config.onChange('repl-backlog-size', () => feedOf(e).backlog?.resize(e.config.num('repl-backlog-size')));
   minReplicas();
-  extendInfoSection('replication', (eng, fields) => {
-    const link = replicaLinkOf(eng);
-    if (eng !== e || eng.role !== 'slave' || link === undefined) return;
-    const up = link.state === 'connected';
-    const entries = [...fields.entries()];
-    fields.clear();
-    for (const [k, v] of entries) {
-      fields.set(k, v);
-      if (k !== 'role') continue;
-      fields.set('master_host', link.host);
-      fields.set('master_port', link.port);
-      fields.set('master_link_status', up ? 'up' : 'down');
-      fields.set('master_last_io_seconds_ago', up ? Math.floor((Date.now() - link.lastIo) / 1000) : -1);
-      fields.set('master_sync_in_progress', link.state === 'transfer' ? 1 : 0);
-      fields.set('slave_read_repl_offset', link.offset);
-      fields.set('slave_repl_offset', link.offset);
-      if (!up) fields.set('master_link_down_since_seconds', Math.floor((Date.now() - link.downSince) / 1000));
-      fields.set('slave_priority', eng.config.num('replica-priority'));
-      fields.set('slave_read_only', eng.config.bool('replica-read-only') ? 1 : 0);
-      fields.set('replica_announced', eng.config.bool('replica-announced') ? 1 : 0);
-    }
-  });
   const m = /^(\S+)\s+(\d+)$/.exec(e.config.str('replicaof').trim());
-  if (m !== null) becomeReplica(e, m[1]!, Number(m[2]));
+  if (m !== null) becomeReplica(e, m[1]!, Number(m[2]), true);
 }
 
 /** REPLICAOF host port | NO ONE */
@@ -272,7 +279,6 @@ function replicaof(s: Session, argv: string[]): void {
     s.reply.simple('OK Already connected to specified master');
     return;
   }
-  feedOf(e).disconnectAll();
   becomeReplica(e, argv[1]!, port);
   s.reply.ok();
 }
@@ -291,7 +297,7 @@ function role(s: Session): void {
     r.int(link.state === 'connected' ? link.offset : -1);
     return;
   }
-  const live = feeds.get(e)?.replicas.filter((x) => !x.session.closing) ?? [];
+  const live = feedOf(e).live();
   r.arrayLen(3);
   r.bulk('master');
   r.int(e.masterReplOffset);
@@ -309,14 +315,18 @@ const adm = ['admin', 'noscript', 'no_async_loading', 'no_multi'] as const;
 export const replicationCommands: CommandSpec[] = [
   {
     name: 'sync', arity: 1, flags: adm, group: 'server', summary: 'Internal command used for replication', since: '1.0.0',
-    handler: (s) => fullResync(s, false),
+    handler: (s) => {
+      if (syncAllowed(s)) fullResync(s, false);
+    },
   },
   {
     name: 'psync', arity: -3, flags: adm, group: 'server', summary: 'Internal command used for replication', since: '2.8.0',
-    handler: (s, argv) => {
-      longArg(argv[2]!); // the offset must be a number; any request gets a full resync
-      fullResync(s, true);
-    },
+    handler: psync,
+  },
+  {
+    name: 'wait', arity: 3, flags: ['noscript'], group: 'generic', acl: ['connection'],
+    summary: 'Wait for the synchronous replication of all the write commands sent in the context of the current connection',
+    since: '3.0.0', complexity: 'O(1)', tips: ['request_policy:all_shards', 'response_policy:agg_min'], handler: wait,
   },
   {
     name: 'replicaof', arity: 3, flags: ['admin', 'noscript', 'stale', 'no_async_loading'], group: 'server',

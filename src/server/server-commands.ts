@@ -158,6 +158,9 @@ function configResetstat(s: Session): void {
   st.evictedKeys = 0;
   st.evictedClients = 0;
   st.totalErrorReplies = 0;
+  st.syncFull = 0;
+  st.syncPartialOk = 0;
+  st.syncPartialErr = 0;
   st.netInputBytes = 0;
   st.netOutputBytes = 0;
   st.readsProcessed = 0;

@@ -9,6 +9,7 @@ import type { Keyspace } from '../keyspace/keyspace.js';
 import type { Engine } from './engine.js';
 import type { Command } from '../commands/command-table.js';
 import { CommandError, Err } from '../errors.js';
+import type { AclUser } from './acl-user.js';
 
 /** What a session needs from whoever carries its bytes. */
 export interface Transport {
@@ -62,7 +63,8 @@ export class Session {
   libName = '';
   libVer = '';
   authenticated: boolean;
-  user = 'default';
+  /** The ACL user the session runs as (the default user until AUTH). */
+  aclUser: AclUser;
   readonly createdAt = Date.now();
   lastInteraction = Date.now();
   lastCommand = 'NULL';
@@ -98,8 +100,13 @@ export class Session {
     readonly transport: Transport | null,
   ) {
     this.db = engine.dbs[0]!;
-    this.authenticated = engine.config.str('requirepass') === '';
+    this.aclUser = engine.acl.defaultUser;
+    this.authenticated = engine.acl.defaultAuthenticated();
     engine.registerSession(this);
+  }
+
+  get user(): string {
+    return this.aclUser.name;
   }
 
   get resp(): 2 | 3 {

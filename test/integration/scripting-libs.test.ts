@@ -177,3 +177,163 @@ describe('the libraries are read-only globals', () => {
     expect(await ev('return {cjson.encode({1}), bit.band(3, 1)}')).toEqual(['[1]', 1]);
   });
 });
+
+/** A script's reply as bytes. */
+const evBytes = async (body: string, ...args: (string | Buffer)[]): Promise<number[]> => [...((await c.callBuffer('EVAL', body, '0', ...args)) as Buffer)];
+
+describe('cmsgpack.pack', () => {
+  it('integers take the smallest type, other numbers float32 when exact else float64', async () => {
+    expect(await evBytes('return cmsgpack.pack(1, -1, 200, -200, 70000, -70000, 2^40, -2^40)')).toEqual([
+      0x01, 0xff, 0xcc, 0xc8, 0xd1, 0xff, 0x38, 0xce, 0x00, 0x01, 0x11, 0x70, 0xd2, 0xff, 0xfe, 0xee, 0x90,
+      0xcf, 0, 0, 1, 0, 0, 0, 0, 0, 0xd3, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0,
+    ]);
+    expect(await evBytes('return cmsgpack.pack(1.5, 0.1, 1/0, 0/0, -0.0, 2^63, -2^63)')).toEqual([
+      0xca, 0x3f, 0xc0, 0, 0, 0xcb, 0x3f, 0xb9, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a, 0xca, 0x7f, 0x80, 0, 0,
+      0xcb, 0xff, 0xf8, 0, 0, 0, 0, 0, 0, 0x00, 0xca, 0x5f, 0, 0, 0, 0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0,
+    ]);
+    expect(await evBytes('return cmsgpack.pack(nil, true, false)')).toEqual([0xc0, 0xc3, 0xc2]);
+  });
+
+  it('strings: fixstr, str8, str16 (binary safe)', async () => {
+    expect(await evBytes('return cmsgpack.pack(ARGV[1])', Buffer.from([0, 0x80, 0xff]))).toEqual([0xa3, 0, 0x80, 0xff]);
+    expect((await evBytes("return cmsgpack.pack(string.rep('a', 40))")).slice(0, 3)).toEqual([0xd9, 40, 0x61]);
+    expect((await evBytes("return cmsgpack.pack(string.rep('a', 300))")).slice(0, 4)).toEqual([0xda, 0x01, 0x2c, 0x61]);
+  });
+
+  it('tables: sequences as arrays, others as maps, deep nesting as nil', async () => {
+    expect(await evBytes("return cmsgpack.pack({}, {1, 2}, {[1]=1, [3]=3}, {a=1}, {[1.5]=2})")).toEqual([
+      0x90, 0x92, 0x01, 0x02, 0x82, 0x01, 0x01, 0x03, 0x03, 0x81, 0xa1, 0x61, 0x01, 0x81, 0xca, 0x3f, 0xc0, 0, 0, 0x02,
+    ]);
+    expect(await evBytes('local t = {} for i = 1, 20 do t = {t} end return cmsgpack.pack(t)')).toEqual([...Array(16).fill(0x91), 0xc0]);
+    expect((await evBytes('local t = {} for i = 1, 16 do t[i] = i end return cmsgpack.pack(t)')).slice(0, 4)).toEqual([0xdc, 0, 16, 1]);
+  });
+
+  it('needs input', async () => {
+    const body = 'return cmsgpack.pack()';
+    expect(await err(body)).toBe(scriptErr(body, "bad argument #0 to 'pack' (MessagePack pack needs input.)"));
+  });
+});
+
+describe('cmsgpack.unpack', () => {
+  it('round trips every value', async () => {
+    expect(await ev("return {cmsgpack.unpack(cmsgpack.pack(1, 'two', {3, 4}, true, false, 7))}")).toEqual([1, 'two', [3, 4], 1, null, 7]);
+    expect(await ev("local t = cmsgpack.unpack(cmsgpack.pack({a = 1, b = {c = 'x'}})) return {t.a, t.b.c}")).toEqual([1, 'x']);
+    expect(await ev('local r = {cmsgpack.unpack(cmsgpack.pack(1.5, -2^63, 1/0))} for i = 1, #r do r[i] = tostring(r[i]) end return r')).toEqual([
+      '1.5',
+      '-9.2233720368548e+18',
+      'inf',
+    ]);
+  });
+
+  it('reads str8/16/32; uint64 as int64 bits; bin and ext are bad data', async () => {
+    expect(await ev("return {cmsgpack.unpack('\\217\\1e\\218\\0\\1f\\219\\0\\0\\0\\1g')}")).toEqual(['e', 'f', 'g']);
+    expect(await ev("return tostring(cmsgpack.unpack('\\207\\255\\255\\255\\255\\255\\255\\255\\255'))")).toBe('-1');
+    for (const body of ["return cmsgpack.unpack('\\196\\2ab')", "return cmsgpack.unpack('\\199\\1\\1\\1')", "return cmsgpack.unpack('\\193')"]) {
+      expect(await err(body)).toBe(scriptErr(body, 'Bad data format in input.'));
+    }
+    const body = "return cmsgpack.unpack('\\146\\1')";
+    expect(await err(body)).toBe(scriptErr(body, 'Missing bytes in input.'));
+  });
+
+  it('unpack_one and unpack_limit return the next offset (-1 at the end)', async () => {
+    expect(await ev('return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3))}')).toEqual([1, 1]);
+    expect(await ev('return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 2)}')).toEqual([-1, 3]);
+    expect(await ev("return {cmsgpack.unpack_one('')}")).toEqual([-1]);
+    expect(await ev('return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2, 1)}')).toEqual([-1, 2, 3]);
+    expect(await ev('return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 0, 1)}')).toEqual([1]);
+    // limit 0 from offset 0 decodes everything, like unpack.
+    expect(await ev('return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 0)}')).toEqual([1, 2, 3]);
+    let body = 'return cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), -1)';
+    expect(await err(body)).toBe(scriptErr(body, 'Invalid request to unpack with offset of 0 and limit of 3.'));
+    body = 'return cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 4)';
+    expect(await err(body)).toBe(scriptErr(body, 'Start offset 4 greater than input length 3.'));
+  });
+});
+
+describe('struct', () => {
+  it('pack: endianness, sizes, alignment, strings', async () => {
+    expect(await evBytes("return struct.pack('>i2<i2', 1, 2)")).toEqual([0, 1, 2, 0]);
+    expect(await evBytes("return struct.pack('<i10', -1)")).toEqual([...Array(8).fill(0xff), 0, 0]);
+    expect(await evBytes("return struct.pack('!bi', 1, 2)")).toEqual([1, 0, 0, 0, 2, 0, 0, 0]);
+    expect(await evBytes("return struct.pack('!2bi', 1, 2)")).toEqual([1, 0, 2, 0, 0, 0]);
+    expect(await evBytes("return struct.pack('c5s', 'abcdefg', 'a\\0b')")).toEqual([0x61, 0x62, 0x63, 0x64, 0x65, 0x61, 0, 0x62, 0]);
+    expect(await evBytes("return struct.pack('>d', 1.5) .. struct.pack('f', 0/0)")).toEqual([0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 0xff]);
+  });
+
+  it('unpack returns the values then the next position', async () => {
+    expect(await ev("return {struct.unpack('>i2<i2', '\\0\\1\\2\\0')}")).toEqual([1, 2, 5]);
+    expect(await ev("return {struct.unpack('bc0', '\\3abcdef')}")).toEqual(['abc', 5]);
+    expect(await ev("return {struct.unpack('s s', 'ab\\0cd\\0e')}")).toEqual(['ab', 'cd', 7]);
+    expect(await ev("return {struct.unpack('b', 'abc', 3)}")).toEqual([99, 4]);
+    expect(await ev("return {struct.unpack('', 'abc', 9)}")).toEqual([9]);
+  });
+
+  it('size', async () => {
+    expect(await ev("return {struct.size('bBhHlLTiIfdx'), struct.size('!bid'), struct.size('zq i'), struct.size('c')}")).toEqual([51, 16, 4, 1]);
+  });
+
+  it('errors are those of Redis', async () => {
+    const cases: [string, string][] = [
+      ["return struct.pack('c5', 'ab')", "bad argument #3 to 'pack' (string too short)"],
+      ["return struct.pack('z', 1)", "bad argument #1 to 'pack' (invalid format option 'z')"],
+      ["return struct.pack('i33', 1)", 'integral size 33 is larger than limit of 32'],
+      ["return struct.pack('i99999999999', 1)", 'integral size overflow'],
+      ["return struct.pack('!3i', 1)", 'alignment 3 is not a power of 2'],
+      ["return struct.pack('ii', 1)", "bad argument #3 to 'pack' (number expected, got nil)"],
+      ["return struct.unpack('b', 'abc', 0)", "bad argument #3 to 'unpack' (offset must be 1 or greater)"],
+      ["return struct.unpack('i', 'abc')", "bad argument #2 to 'unpack' (data string too short)"],
+      ["return struct.unpack('s', 'abc')", 'unfinished string in data'],
+      ["return struct.unpack('c0', 'abc')", "format 'c0' needs a previous size"],
+      ["return struct.size('s')", "bad argument #1 to 'size' (option 's' has no fixed size)"],
+      ["return struct.size('c0')", "bad argument #1 to 'size' (option 'c0' has no fixed size)"],
+    ];
+    for (const [body, msg] of cases) expect(await err(body)).toBe(scriptErr(body, msg));
+  });
+});
+
+describe('INFO memory scripting fields', () => {
+  const info = async (): Promise<Record<string, string>> =>
+    Object.fromEntries(
+      ((await c.call('INFO', 'memory')) as string)
+        .split('\r\n')
+        .filter((l) => l.includes(':'))
+        .map((l) => l.split(':') as [string, string]),
+    );
+
+  it('count the cached scripts and their memory like Redis 7.0', async () => {
+    await c.call('SCRIPT', 'FLUSH');
+    let m = await info();
+    expect(m.number_of_cached_scripts).toBe('0');
+    expect(m.used_memory_scripts_eval).toBe('0');
+    expect(m.used_memory_lua).toBe('32768');
+    expect(m.used_memory_vm_eval).toBe(m.used_memory_lua);
+    expect(m.used_memory_lua_human).toBe('32.00K');
+    await c.call('SCRIPT', 'LOAD', 'return 1');
+    await c.call('SCRIPT', 'LOAD', 'return 1');
+    await c.call('SCRIPT', 'LOAD', 'return 1 --' + 'x'.repeat(102));
+    await c.call('EVAL', 'return 2', '0');
+    m = await info();
+    // The byte counts of redis-server 7.0.15 for the same scripts.
+    expect(m.number_of_cached_scripts).toBe('3');
+    expect(m.used_memory_scripts_eval).toBe('456');
+    expect(Number(m.used_memory_scripts)).toBe(456 + Number(m.used_memory_functions));
+    expect(Number(m.used_memory_vm_total)).toBe(Number(m.used_memory_vm_eval) + Number(m.used_memory_vm_functions));
+    await c.call('SCRIPT', 'FLUSH');
+    m = await info();
+    expect(m.number_of_cached_scripts).toBe('0');
+    expect(m.used_memory_scripts_eval).toBe('0');
+  });
+});
+
+describe('tostring of numbers', () => {
+  it('is "%.14g" with exact ties rounded to even, like Lua 5.1 in Redis', async () => {
+    expect(
+      await ev('return {tostring(123456789012345), tostring(100000000000005), tostring(100000000000015), tostring(2^-21), tostring(-2^-21), tostring(2^53), tostring(0.1), tostring(-1e-5)}'),
+    ).toEqual(['1.2345678901234e+14', '1e+14', '1.0000000000002e+14', '4.7683715820312e-07', '-4.7683715820312e-07', '9.007199254741e+15', '0.1', '-1e-05']);
+  });
+
+  it('also when numbers are concatenated or passed as strings', async () => {
+    expect(await ev("return {'' .. 2^-21, 1e15 .. '', (1/0) .. '', 0.1 .. '', 3 / 2 .. ''}")).toEqual(['4.7683715820312e-07', '1e+15', 'inf', '0.1', '1.5']);
+    expect(await ev("return struct.pack('s', 1e15)")).toBe('1e+15\0');
+  });
+});

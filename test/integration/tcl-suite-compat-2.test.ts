@@ -43,6 +43,27 @@ describe('PUBLISH propagation: replicas get it, the AOF does not', () => {
     await srv.stop();
   });
 
+  it('the AOF never gets PUBLISH; with a replica attached, the MULTI/EXEC around it stays (as in Redis 7.0)', async () => {
+    const c = srv.client();
+    await c.call('SELECT', '0');
+    await c.call('SET', 'mark', '0');
+    await waitUntil(() => incr().includes('mark'));
+    const before = incr().length;
+    // No replica (and no backlog yet: this runs first, as a backlog outlives its replicas for
+    // repl-backlog-ttl): PUBLISH is not propagated at all, so the transaction is a lone SET.
+    await c.call('PUBLISH', 'a', 'b');
+    await c.multi().call('SET', 'x', '1').call('PUBLISH', 'c', 'd').exec();
+    await c.multi().call('PUBLISH', 'e', 'f').call('PUBLISH', 'g', 'h').exec();
+    const repl = await attach(srv.port);
+    // A replica attached: the transactions are wrapped for every target, PUBLISH goes to the replica only.
+    await c.multi().call('SET', 'y', '1').call('PUBLISH', 'c', 'd').exec();
+    await c.multi().call('PUBLISH', 'e', 'f').call('PUBLISH', 'g', 'h').exec();
+    await c.call('SET', 'mark', '1');
+    await waitUntil(() => incr().endsWith(encode(['SET', 'mark', '1'])));
+    expect(incr().slice(before)).toBe(cmds(['SET', 'x', '1'], ['MULTI'], ['SET', 'y', '1'], ['EXEC'], ['MULTI'], ['EXEC'], ['SET', 'mark', '1']));
+    await detach(srv, repl);
+  });
+
   it('the replication stream carries PUBLISH and SPUBLISH, unwrapped when alone in a MULTI', async () => {
     const c = srv.client();
     const repl = await attach(srv.port);
@@ -63,26 +84,6 @@ describe('PUBLISH propagation: replicas get it, the AOF does not', () => {
       ['PUBLISH', 'q', 'r'],
     );
     expect(await repl.read(expected.length)).toBe(expected);
-    await detach(srv, repl);
-  });
-
-  it('the AOF never gets PUBLISH; with a replica attached, the MULTI/EXEC around it stays (as in Redis 7.0)', async () => {
-    const c = srv.client();
-    await c.call('SELECT', '0');
-    await c.call('SET', 'mark', '0');
-    await waitUntil(() => incr().includes('mark'));
-    const before = incr().length;
-    // No replica: PUBLISH is not propagated at all, so the transaction is a lone SET.
-    await c.call('PUBLISH', 'a', 'b');
-    await c.multi().call('SET', 'x', '1').call('PUBLISH', 'c', 'd').exec();
-    await c.multi().call('PUBLISH', 'e', 'f').call('PUBLISH', 'g', 'h').exec();
-    const repl = await attach(srv.port);
-    // A replica attached: the transactions are wrapped for every target, PUBLISH goes to the replica only.
-    await c.multi().call('SET', 'y', '1').call('PUBLISH', 'c', 'd').exec();
-    await c.multi().call('PUBLISH', 'e', 'f').call('PUBLISH', 'g', 'h').exec();
-    await c.call('SET', 'mark', '1');
-    await waitUntil(() => incr().endsWith(encode(['SET', 'mark', '1'])));
-    expect(incr().slice(before)).toBe(cmds(['SET', 'x', '1'], ['MULTI'], ['SET', 'y', '1'], ['EXEC'], ['MULTI'], ['EXEC'], ['SET', 'mark', '1']));
     await detach(srv, repl);
   });
 });

@@ -15,7 +15,7 @@ afterAll(async () => {
   await srv.stop();
 });
 
-describe('FUNCTION with no scripting engine', () => {
+describe('FUNCTION with no libraries', () => {
   it('FLUSH, LIST, STATS, DUMP and RESTORE answer as Redis does with no libraries', async () => {
     const c = srv.client();
     // the test harness runs FUNCTION FLUSH before every test file
@@ -31,7 +31,7 @@ describe('FUNCTION with no scripting engine', () => {
     expect(await err(c.call('FUNCTION', 'LIST', 'foo'))).toBe('ERR Unknown argument foo');
     expect(await err(c.call('FUNCTION', 'LIST', 'libraryname'))).toBe('ERR library name argument was not given');
     expect(await err(c.call('FUNCTION', 'LIST', 'withcode', 'withcode'))).toBe('ERR Unknown argument withcode');
-    expect(await c.call('FUNCTION', 'STATS')).toEqual(['running_script', null, 'engines', []]);
+    expect(await c.call('FUNCTION', 'STATS')).toEqual(['running_script', null, 'engines', ['LUA', ['libraries_count', 0, 'functions_count', 0]]]);
     const payload = (await c.callBuffer('FUNCTION', 'DUMP')) as Buffer;
     expect(payload.toString('hex')).toBe('0a005d9b5c400f7fa2da');
     expect(await c.call('FUNCTION', 'RESTORE', payload)).toBe('OK');
@@ -45,7 +45,7 @@ describe('FUNCTION with no scripting engine', () => {
     expect(await err(c.call('FUNCTION', 'RESTORE', keyPayload))).toBe('ERR given type is not a function');
   });
 
-  it('LOAD checks the library metadata, then finds no engine; FCALL finds no function', async () => {
+  it('LOAD checks the library metadata and the engine; FCALL finds no function', async () => {
     const c = srv.client();
     expect(await err(c.call('FUNCTION', 'LOAD', 'foo'))).toBe('ERR Missing library metadata');
     expect(await err(c.call('FUNCTION', 'LOAD', 'x', 'y'))).toBe('ERR Unknown option given: x');
