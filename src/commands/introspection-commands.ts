@@ -36,8 +36,8 @@ const FLAG_ORDER = [
   'allow_busy',
 ] as const;
 
-/** The order in which Redis lists ACL categories. */
-const CATEGORY_ORDER = [
+/** The ACL categories in Redis's order (ACL CAT, COMMAND INFO). */
+export const ACL_CATEGORIES = [
   'keyspace',
   'read',
   'write',
@@ -59,7 +59,10 @@ const CATEGORY_ORDER = [
   'connection',
   'transaction',
   'scripting',
-].map((c) => '@' + c);
+] as const;
+
+/** The order in which Redis lists ACL categories. */
+const CATEGORY_ORDER = ACL_CATEGORIES.map((c) => '@' + c);
 
 function isMovable(c: Command): boolean {
   return c.getKeys !== undefined || c.flags.includes('movablekeys');

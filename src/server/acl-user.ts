@@ -10,32 +10,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Command, CommandTable } from '../commands/command-table.js';
-import { commandCategories } from '../commands/introspection-commands.js';
+import { ACL_CATEGORIES, commandCategories } from '../commands/introspection-commands.js';
 
-/** The ACL categories in Redis's order (ACL CAT). */
-export const ACL_CATEGORIES = [
-  'keyspace',
-  'read',
-  'write',
-  'set',
-  'sortedset',
-  'list',
-  'hash',
-  'string',
-  'bitmap',
-  'hyperloglog',
-  'geo',
-  'stream',
-  'pubsub',
-  'admin',
-  'fast',
-  'slow',
-  'blocking',
-  'dangerous',
-  'connection',
-  'transaction',
-  'scripting',
-] as const;
+export { ACL_CATEGORIES };
 
 export const PERM_READ = 1;
 export const PERM_WRITE = 2;

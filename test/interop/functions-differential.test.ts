@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient, startCacheside, startRedis, type RespValue, type ServerHandle } from './harness.js';
+import { expectSameReplies } from './differential.js';
 
 const lib = (name: string, body: string): string => `#!lua name=${name}\n${body}`;
 const one = (lname: string, fname: string, body: string): string => lib(lname, `redis.register_function('${fname}', function(keys, args)\n ${body} \nend)`);
@@ -142,23 +143,7 @@ function bulk(v: RespValue): Buffer {
 describe('FUNCTION differential (redis-server 7.0 vs cacheside)', () => {
   for (const resp of [2, 3]) {
     it(`same replies, RESP${resp}`, async () => {
-      const a = await RawClient.connect(redis.port);
-      const b = await RawClient.connect(cs.port);
-      try {
-        for (const cl of [a, b]) {
-          await cl.send('FLUSHALL');
-          await cl.send('FUNCTION', 'FLUSH');
-          if (resp === 3) await cl.send('HELLO', '3');
-        }
-        for (const argv of CASES) {
-          const args = argv.map((s) => Buffer.from(s, 'latin1'));
-          const [ra, rb] = [await a.send(...args), await b.send(...args)];
-          expect({ argv, reply: rb }).toEqual({ argv, reply: ra });
-        }
-      } finally {
-        await a.close();
-        await b.close();
-      }
+      await expectSameReplies(redis, cs, resp, [['FLUSHALL'], ['FUNCTION', 'FLUSH']], CASES);
     }, 30_000);
   }
 

@@ -5,8 +5,9 @@
  *
  * Needs `npm run build` and redis-server on PATH.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawClient, startCacheside, startRedis, type ServerHandle } from './harness.js';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { startCacheside, startRedis, type ServerHandle } from './harness.js';
+import { expectSameReplies } from './differential.js';
 
 const CASES: string[][] = [
   ['SET', 'str', 'x'],
@@ -150,23 +151,7 @@ afterAll(async () => {
 describe('EVAL differential (redis-server 7.0 vs cacheside)', () => {
   for (const resp of [2, 3]) {
     it(`same replies, RESP${resp}`, async () => {
-      const a = await RawClient.connect(redis.port);
-      const b = await RawClient.connect(cs.port);
-      try {
-        for (const cl of [a, b]) {
-          await cl.send('FLUSHALL');
-          await cl.send('SCRIPT', 'FLUSH');
-          if (resp === 3) await cl.send('HELLO', '3');
-        }
-        for (const argv of CASES) {
-          const args = argv.map((s) => Buffer.from(s, 'latin1'));
-          const [ra, rb] = [await a.send(...args), await b.send(...args)];
-          expect({ argv, reply: rb }).toEqual({ argv, reply: ra });
-        }
-      } finally {
-        await a.close();
-        await b.close();
-      }
+      await expectSameReplies(redis, cs, resp, [['FLUSHALL'], ['SCRIPT', 'FLUSH']], CASES);
     });
   }
 });

@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient, startCacheside, startRedis, type ServerHandle } from './harness.js';
+import { expectSameReplies } from './differential.js';
 import { CMSGPACK_CASES, NUMFMT_CASES, STRUCT_CASES } from './scripting-libs-cases.js';
 
 let redis: ServerHandle;
@@ -22,19 +23,8 @@ afterAll(async () => {
 describe('cmsgpack, struct and tostring differential (redis-server 7.0 vs cacheside)', () => {
   for (const resp of [2, 3]) {
     it(`same replies, RESP${resp}`, async () => {
-      const a = await RawClient.connect(redis.port);
-      const b = await RawClient.connect(cs.port);
-      try {
-        if (resp === 3) for (const cl of [a, b]) await cl.send('HELLO', '3');
-        for (const body of [...CMSGPACK_CASES, ...STRUCT_CASES, ...NUMFMT_CASES]) {
-          const args = ['EVAL', body, '0'].map((s) => Buffer.from(s, 'latin1'));
-          const [ra, rb] = [await a.send(...args), await b.send(...args)];
-          expect({ body, reply: rb }).toEqual({ body, reply: ra });
-        }
-      } finally {
-        await a.close();
-        await b.close();
-      }
+      const cases = [...CMSGPACK_CASES, ...STRUCT_CASES, ...NUMFMT_CASES].map((body) => ['EVAL', body, '0']);
+      await expectSameReplies(redis, cs, resp, [], cases);
     });
   }
 });
