@@ -31,10 +31,17 @@
  * (`KeyspaceEvents.mutated` → `remeasure`). `shape` follows the capacity of
  * the key/value arrays (src/memory/table-shape.ts); the typed arrays report
  * their own lengths.
+ *
+ * Short plain string values (up to ARENA_MAX_LENGTH chars) are kept off the
+ * V8 heap, in the database's ValueArena (value-arena.ts): the value array
+ * holds their handle (a small integer), and every method handing a value
+ * out reads it back into a new string. They are measured as the heap string
+ * they replace, so used_memory does not change with where a value is kept.
  */
 import { clock, now } from './clock.js';
 import type { Value } from './values.js';
 import { newTableShape, shapeAdded, shapeRemoved, type TableShape } from '../memory/table-shape.js';
+import { ARENA_MAX_LENGTH, ValueArena } from './value-arena.js';
 
 export interface KeyspaceEvents {
   /** A key was found logically expired and removed (lazily or actively). */
@@ -132,7 +139,14 @@ export class Keyspace {
   /** Keys the table takes before it doubles. */
   private growAt = Math.floor(INITIAL_TABLE * MAX_LOAD);
   private keyAt: string[] = [];
-  private valAt: Value[] = [];
+  /**
+   * Per slot, the value, or for a short plain string its handle in `arena`
+   * (a small integer: see value-arena.ts). Every method handing a value out
+   * reads an arena value back into a (new, young) string.
+   */
+  private valAt: (Value | number)[] = [];
+  /** Off-heap bytes of the short plain string values; replaced by clear(), so frozen slot arrays keep theirs. */
+  private arena = new ValueArena();
   /**
    * Per slot, one record of REC int32s in one cache line: [R_HASH] hashKey
    * of the key; [R_AUX] position in `volatile` / `volExp` + 1 (0: no expiry,
@@ -294,7 +308,28 @@ export class Keyspace {
    * remeasure when its command ends.
    */
   sizeOfSlot(slot: number): number {
-    return Keyspace.measure(this.keyAt[slot]!, this.valAt[slot]!);
+    return Keyspace.measure(this.keyAt[slot]!, this.val(slot));
+  }
+
+  /** The value at a slot (read out of the arena when it is stored there). */
+  private val(slot: number): Value {
+    const v = this.valAt[slot]!;
+    return typeof v === 'number' ? this.arena.read(v) : v;
+  }
+
+  /** What valAt keeps for a value: an arena handle for a short plain string, else the value. */
+  private pack(value: Value): Value | number {
+    if (typeof value === 'string' && value.length <= ARENA_MAX_LENGTH) {
+      const h = this.arena.store(value);
+      if (h >= 0) return h;
+    }
+    return value;
+  }
+
+  /** Free the slot's arena chunk, if its value has one (before it is overwritten or removed). */
+  private unpack(slot: number): void {
+    const v = this.valAt[slot];
+    if (typeof v === 'number') this.arena.release(v);
   }
 
   /** Record what a slot counts in memBytes now; returns it. */
@@ -308,7 +343,7 @@ export class Keyspace {
     const r = slot * REC;
     if ((this.rec[r + R_AUX]! & OUT) !== 0) return 0;
     const b = this.rec[r + R_SIZE]!;
-    return b === SIZE_SAT ? Keyspace.measure(this.keyAt[slot]!, this.valAt[slot]!) : b;
+    return b === SIZE_SAT ? Keyspace.measure(this.keyAt[slot]!, this.val(slot)) : b;
   }
 
   /** Position of a slot in the volatile index, or -1. */
@@ -356,13 +391,13 @@ export class Keyspace {
     }
     this.ev.stats.hits++;
     if (this.ev.noTouch !== true) this.ev.touch(this.rec, slot * REC + R_META);
-    return this.valAt[slot];
+    return this.val(slot);
   }
 
   /** Lookup with no side effect on stats or access time (TYPE, OBJECT, EXISTS-like checks). */
   peek(key: string): Value | undefined {
     const slot = this.live(key);
-    return slot < 0 ? undefined : this.valAt[slot];
+    return slot < 0 ? undefined : this.val(slot);
   }
 
   has(key: string): boolean {
@@ -388,7 +423,13 @@ export class Keyspace {
         m(this, key);
       }
     }
-    return this.valAt[slot];
+    const v = this.valAt[slot]!;
+    if (typeof v !== 'number') return v;
+    // Changed in place next: keep it on the heap from now on (same modelled size).
+    const str = this.arena.read(v);
+    this.arena.release(v);
+    this.valAt[slot] = str;
+    return str;
   }
 
   /** Re-measure a key's value after an in-place change (memory model). */
@@ -399,7 +440,7 @@ export class Keyspace {
     const a = this.rec[i]!;
     if ((a & OUT) === 0) return; // overwritten (or deleted and added again) since: counted already
     this.rec[i] = a & ~OUT;
-    this.memBytes += this.countIn(slot, Keyspace.measure(key, this.valAt[slot]!));
+    this.memBytes += this.countIn(slot, Keyspace.measure(key, this.val(slot)));
   }
 
   private beforeWrite(key: string, slot: number): void {
@@ -420,7 +461,8 @@ export class Keyspace {
       this.beforeWrite(key, slot);
       const old = this.countedBytes(slot);
       this.rec[slot * REC + R_AUX] &= ~OUT;
-      this.valAt[slot] = value;
+      this.unpack(slot);
+      this.valAt[slot] = this.pack(value);
       this.memBytes += this.countIn(slot, Keyspace.measure(key, value)) - old;
       if (!keepTtl && this.volOf(slot) >= 0) this.clearExpiry(slot);
       this.ev.touch(this.rec, slot * REC + R_META);
@@ -436,7 +478,7 @@ export class Keyspace {
     this.version++;
     shapeAdded(this.shape, slot);
     this.keyAt.push(key);
-    this.valAt.push(value);
+    this.valAt.push(this.pack(value));
     const r = slot * REC;
     if (r >= this.rec.length) {
       const cap = this.rec.length / REC;
@@ -514,6 +556,7 @@ export class Keyspace {
     this.growAt = Math.floor(INITIAL_TABLE * MAX_LOAD);
     this.keyAt = [];
     this.valAt = [];
+    this.arena = new ValueArena();
     this.rec = new Int32Array(INITIAL_SLOTS * REC);
     this.volatile = new Int32Array(INITIAL_SLOTS);
     this.volExp = new Float64Array(INITIAL_SLOTS);
@@ -533,6 +576,7 @@ export class Keyspace {
       'growAt',
       'keyAt',
       'valAt',
+      'arena',
       'rec',
       'volatile',
       'volExp',
@@ -557,7 +601,7 @@ export class Keyspace {
     return this.keyAt[slot]!;
   }
   valueOf(slot: number): Value {
-    return this.valAt[slot]!;
+    return this.val(slot);
   }
   /** Absolute expiry of a slot in ms, 0 for none. */
   expireOf(slot: number): number {
@@ -574,13 +618,19 @@ export class Keyspace {
    * rather than keeping them across writes. `expires` is built for the call
    * (keys without a TTL have no expiry field of their own).
    */
-  slotArrays(): { keys: readonly string[]; values: readonly Value[]; expires: Float64Array; meta: Uint32Array } {
+  slotArrays(): { keys: readonly string[]; valueAt: (slot: number) => Value; expires: Float64Array; meta: Uint32Array } {
     const n = this.keyAt.length;
     const expires = new Float64Array(n);
     for (let v = 0; v < this.volCount; v++) expires[this.volatile[v]!] = this.volExp[v]!;
     const meta = new Uint32Array(n);
     for (let s = 0; s < n; s++) meta[s] = this.rec[s * REC + R_META]!;
-    return { keys: this.keyAt, values: this.valAt, expires, meta };
+    const values = this.valAt;
+    const arena = this.arena;
+    const valueAt = (slot: number): Value => {
+      const v = values[slot]!;
+      return typeof v === 'number' ? arena.read(v) : v;
+    };
+    return { keys: this.keyAt, valueAt, expires, meta };
   }
 
   /** A random slot, or -1 when empty. Expired keys may be returned. */
@@ -639,7 +689,7 @@ export class Keyspace {
         if (this.ev.noExpiry !== true && !this.ev.lazyDeleteDisabled) this.expireSlot(i);
         continue;
       }
-      visit(this.keyAt[i]!, this.valAt[i]!);
+      visit(this.keyAt[i]!, this.val(i));
     }
     return i < 0 ? 0 : i + 1;
   }
@@ -650,7 +700,7 @@ export class Keyspace {
     for (let i = this.keyAt.length - 1; i >= 0; i--) {
       const exp = this.expiryOf(i);
       if (exp !== 0 && exp <= t) continue;
-      visit(this.keyAt[i]!, this.valAt[i]!, i);
+      visit(this.keyAt[i]!, this.val(i), i);
     }
   }
 
@@ -696,6 +746,7 @@ export class Keyspace {
     const key = this.keyAt[slot]!;
     if (this.volOf(slot) >= 0) this.clearExpiry(slot);
     this.memBytes -= this.countedBytes(slot);
+    this.unpack(slot);
     this.unlink(this.entryOf(slot));
     const last = this.keyAt.length - 1;
     if (slot !== last) {

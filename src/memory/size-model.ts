@@ -28,7 +28,9 @@
  * Per value type (n = elements, b = sum of element lengths; strings(n, b) =
  * 20n + b, i.e. a 16-byte header per string and 4 bytes of rounding on
  * average):
- *  - string:          string(len)
+ *  - string:          string(len) (also for a short string the keyspace
+ *                     keeps off the heap, in its ValueArena: a chunk of
+ *                     2 + len bytes rounded up to 16, about as much)
  *  - grown string (APPEND/SETRANGE/SETBIT result): 170 + its buffer; a
  *    pooled buffer counts 1.5 times, as the pool slices it outgrew stay
  *    allocated while their pool lives

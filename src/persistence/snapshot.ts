@@ -207,7 +207,7 @@ export class Snapshot {
           meta = db.metaOf(slot);
         } else {
           key = src.keys[slot]!;
-          value = src.values[slot]!;
+          value = src.valueAt(slot);
           exp = src.expires[slot]!;
           meta = src.meta[slot]!;
         }
