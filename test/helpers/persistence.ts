@@ -2,6 +2,7 @@
  * Helpers of the persistence integration tests: test servers started by a
  * test and stopped after it, INFO persistence as a record, and polling.
  */
+import { infoFields } from './info.js';
 import { afterEach } from 'vitest';
 import type { Redis } from 'ioredis';
 import { startTestServer, type TestServer } from './server.js';
@@ -45,15 +46,7 @@ export function serversPerTest(defaults: Directives = {}): {
 }
 
 /** INFO persistence as field → value. */
-export async function persistenceInfo(c: Redis): Promise<Record<string, string>> {
-  const text = (await c.call('INFO', 'persistence')) as string;
-  const out: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
+export const persistenceInfo = (c: Redis): Promise<Record<string, string>> => infoFields(c, 'persistence');
 
 /** Waits until `fn` holds, for at most `ms`. */
 export const until = (fn: () => Promise<boolean>, ms = 10_000): Promise<void> => waitUntil(fn, ms, 'condition');

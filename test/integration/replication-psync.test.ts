@@ -9,6 +9,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { RawClient, waitUntil } from '../helpers/raw-client.js';
 import { err } from '../helpers/expect.js';
+import { infoFields, replicaInSync } from '../helpers/info.js';
 import type { Redis } from 'ioredis';
 
 const started: TestServer[] = [];
@@ -22,24 +23,8 @@ async function server(directives: Record<string, string | number> = {}): Promise
   return s;
 }
 
-async function info(c: Redis, section: string): Promise<Record<string, string>> {
-  const text = (await c.call('INFO', section)) as string;
-  const out: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
-
 /** `replica` follows `master` and has applied everything the master sent so far. */
-async function inSync(master: Redis, replica: Redis): Promise<void> {
-  await waitUntil(async () => {
-    const r = await info(replica, 'replication');
-    const m = await info(master, 'replication');
-    return r.master_link_status === 'up' && r.master_repl_offset === m.master_repl_offset && r.master_replid === m.master_replid;
-  }, 5000, 'replica in sync');
-}
+const inSync = (master: Redis, replica: Redis): Promise<void> => replicaInSync(master, replica, 5000);
 
 async function follow(replica: TestServer, master: TestServer): Promise<void> {
   expect(await replica.client().call('REPLICAOF', '127.0.0.1', String(master.port))).toBe('OK');
@@ -53,11 +38,11 @@ describe('PSYNC: partial resynchronization', () => {
     const mc = m.client();
     const rc = r.client();
     await mc.call('SET', 'before', '1');
-    const fresh = await info(mc, 'replication');
+    const fresh = await infoFields(mc, 'replication');
     expect(fresh.repl_backlog_active).toBe('0');
     expect(fresh.master_repl_offset).toBe('0');
     await follow(r, m);
-    let mi = await info(mc, 'replication');
+    let mi = await infoFields(mc, 'replication');
     expect(mi.repl_backlog_active).toBe('1');
     // The backlog is created with the first replica, and a new replication ID with it.
     expect(mi.master_replid).not.toBe(fresh.master_replid);
@@ -67,7 +52,7 @@ describe('PSYNC: partial resynchronization', () => {
     await mc.call('SELECT', '2');
     await mc.call('RPUSH', 'list', 'a', 'b');
     await inSync(mc, rc);
-    mi = await info(mc, 'replication');
+    mi = await infoFields(mc, 'replication');
     // SELECT 2 + RPUSH + SELECT 0 + SET: every byte is counted, and held by the backlog.
     expect(Number(mi.master_repl_offset)).toBeGreaterThan(0);
     expect(mi.repl_backlog_first_byte_offset).toBe('1');
@@ -86,18 +71,18 @@ describe('PSYNC: partial resynchronization', () => {
     await rc.call('SELECT', '0');
     expect(await rc.call('GET', 'counter')).toBe('1');
     expect(await rc.call('GET', 'before')).toBe('1');
-    const stats = await info(mc, 'stats');
+    const stats = await infoFields(mc, 'stats');
     // The first sync: a fresh server offers its own (unknown) history first, a partial_err as with Redis.
     expect([stats.sync_full, stats.sync_partial_ok, stats.sync_partial_err]).toEqual(['1', '1', '1']);
     expect(r.logs.some((l) => l.includes('Successful partial resynchronization with master.'))).toBe(true);
     expect(m.logs.some((l) => /Partial resynchronization request from .* accepted\. Sending \d+ bytes of backlog starting from offset \d+\./.test(l))).toBe(true);
-    const ri = await info(rc, 'replication');
+    const ri = await infoFields(rc, 'replication');
     expect(ri.role).toBe('slave');
     expect(ri.slave_repl_offset).toBe(ri.master_repl_offset);
     expect(ri.slave_read_repl_offset).toBe(ri.master_repl_offset);
     expect(ri.repl_backlog_active).toBe('1');
     expect(await mc.call('CONFIG', 'RESETSTAT')).toBe('OK');
-    const reset = await info(mc, 'stats');
+    const reset = await infoFields(mc, 'stats');
     expect([reset.sync_full, reset.sync_partial_ok, reset.sync_partial_err]).toEqual(['0', '0', '0']);
   });
 
@@ -112,7 +97,7 @@ describe('PSYNC: partial resynchronization', () => {
     expect(await mc.call('WAIT', '2', '150')).toBe(1);
     expect(Date.now() - t).toBeGreaterThanOrEqual(140);
     // The GETACK itself is in the stream: the replica acknowledged the offset before it.
-    const mi = await info(mc, 'replication');
+    const mi = await infoFields(mc, 'replication');
     const getack = '*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n'.length;
     const acked = Number(/offset=(\d+)/.exec(mi.slave0!)![1]);
     expect([Number(mi.master_repl_offset), Number(mi.master_repl_offset) - getack]).toContain(acked);
@@ -131,7 +116,7 @@ describe('PSYNC: partial resynchronization', () => {
     const big = 'x'.repeat(1000);
     await mc.call('SET', 'k0', big);
     await inSync(mc, rc);
-    let mi = await info(mc, 'replication');
+    let mi = await infoFields(mc, 'replication');
     const replid = mi.master_replid!;
     const off = Number(mi.master_repl_offset);
 
@@ -152,22 +137,22 @@ describe('PSYNC: partial resynchronization', () => {
     expect(await psync(replid, off + 2)).toMatch(new RegExp(`^\\+FULLRESYNC ${replid} \\d+\\r\\n$`));
     expect(await psync('0123456789012345678901234567890123456789', 1)).toMatch(/^\+FULLRESYNC /);
     expect(await psync('?', -1)).toMatch(/^\+FULLRESYNC /);
-    let stats = await info(mc, 'stats');
+    let stats = await infoFields(mc, 'stats');
     expect([stats.sync_full, stats.sync_partial_ok, stats.sync_partial_err]).toEqual(['4', '2', '3']);
 
     // The link drops and more than the backlog is written meanwhile: a full resync.
     await inSync(mc, rc);
-    await waitUntil(async () => (await info(mc, 'replication')).connected_slaves === '1', 3000, 'raw replicas gone');
+    await waitUntil(async () => (await infoFields(mc, 'replication')).connected_slaves === '1', 3000, 'raw replicas gone');
     expect(await mc.call('CLIENT', 'KILL', 'TYPE', 'replica')).toBe(1);
     const p = mc.pipeline();
     for (let i = 1; i <= 40; i++) p.set(`k${i}`, big);
     await p.exec();
-    mi = await info(mc, 'replication');
+    mi = await infoFields(mc, 'replication');
     expect(mi.repl_backlog_histlen).toBe(String(16 * 1024));
     expect(Number(mi.repl_backlog_first_byte_offset)).toBeGreaterThan(off + 1);
     await inSync(mc, rc);
     expect(await rc.call('DBSIZE')).toBe(41);
-    stats = await info(mc, 'stats');
+    stats = await infoFields(mc, 'stats');
     expect([stats.sync_full, stats.sync_partial_ok, stats.sync_partial_err]).toEqual(['5', '2', '4']);
     expect(m.logs.some((l) => l.includes('for lack of backlog'))).toBe(true);
   });
@@ -186,10 +171,10 @@ describe('PSYNC: partial resynchronization', () => {
     await mc.call('SET', 'in5', 'v');
     await inSync(mc, c1);
     await inSync(mc, c2);
-    const old = await info(mc, 'replication');
+    const old = await infoFields(mc, 'replication');
 
     expect(await c1.call('REPLICAOF', 'NO', 'ONE')).toBe('OK');
-    const promoted = await info(c1, 'replication');
+    const promoted = await infoFields(c1, 'replication');
     expect(promoted.role).toBe('master');
     expect(promoted.master_replid2).toBe(old.master_replid);
     expect(promoted.second_repl_offset).toBe(String(Number(old.master_repl_offset) + 1));
@@ -200,9 +185,9 @@ describe('PSYNC: partial resynchronization', () => {
     // The sibling moves to the promoted replica and continues from its offset.
     expect(await c2.call('REPLICAOF', '127.0.0.1', String(r1.port))).toBe('OK');
     await inSync(c1, c2);
-    let s1 = await info(c1, 'stats');
+    let s1 = await infoFields(c1, 'stats');
     expect([s1.sync_full, s1.sync_partial_ok, s1.sync_partial_err]).toEqual(['0', '1', '0']);
-    const sib = await info(c2, 'replication');
+    const sib = await infoFields(c2, 'replication');
     expect(sib.master_replid).toBe(promoted.master_replid);
     expect(sib.master_replid2).toBe(old.master_replid);
     expect(sib.second_repl_offset).toBe(promoted.second_repl_offset);
@@ -214,7 +199,7 @@ describe('PSYNC: partial resynchronization', () => {
     // The old master, with no writes since, turns replica of the promoted one: partial too.
     expect(await mc.call('REPLICAOF', '127.0.0.1', String(r1.port))).toBe('OK');
     await inSync(c1, mc);
-    s1 = await info(c1, 'stats');
+    s1 = await infoFields(c1, 'stats');
     expect([s1.sync_full, s1.sync_partial_ok, s1.sync_partial_err]).toEqual(['0', '2', '0']);
     await mc.call('SELECT', '0');
     expect(await mc.call('GET', 'after')).toBe('promotion');
@@ -237,7 +222,7 @@ describe('PSYNC: partial resynchronization', () => {
     await inSync(mc, r1.client());
     await inSync(mc, r2.client());
     expect(await r2.client().call('GET', 'y')).toBe('2');
-    expect((await info(mc, 'stats')).sync_partial_ok).toBe('1');
+    expect((await infoFields(mc, 'stats')).sync_partial_ok).toBe('1');
   });
 
   it('the backlog is freed repl-backlog-ttl seconds after the last replica left, with a new replication ID', async () => {
@@ -245,10 +230,10 @@ describe('PSYNC: partial resynchronization', () => {
     const r = await server();
     const mc = m.client();
     await follow(r, m);
-    const before = await info(mc, 'replication');
+    const before = await infoFields(mc, 'replication');
     expect(await r.client().call('REPLICAOF', 'NO', 'ONE')).toBe('OK');
-    await waitUntil(async () => (await info(mc, 'replication')).repl_backlog_active === '0', 4000, 'backlog freed');
-    const after = await info(mc, 'replication');
+    await waitUntil(async () => (await infoFields(mc, 'replication')).repl_backlog_active === '0', 4000, 'backlog freed');
+    const after = await infoFields(mc, 'replication');
     expect(after.master_replid).not.toBe(before.master_replid);
     expect(after.master_repl_offset).toBe(before.master_repl_offset);
   });

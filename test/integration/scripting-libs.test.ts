@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Redis } from 'ioredis';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { infoFields } from '../helpers/info.js';
 
 let srv: TestServer;
 let c: Redis;
@@ -292,13 +293,7 @@ describe('struct', () => {
 });
 
 describe('INFO memory scripting fields', () => {
-  const info = async (): Promise<Record<string, string>> =>
-    Object.fromEntries(
-      ((await c.call('INFO', 'memory')) as string)
-        .split('\r\n')
-        .filter((l) => l.includes(':'))
-        .map((l) => l.split(':') as [string, string]),
-    );
+  const info = (): Promise<Record<string, string>> => infoFields(c, 'memory');
 
   it('count the cached scripts and their memory like Redis 7.0', async () => {
     await c.call('SCRIPT', 'FLUSH');

@@ -8,8 +8,9 @@
  *
  * Needs `npm run build` and redis-server on PATH.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawClient, startCacheside, startRedis, type RespValue, type ServerHandle } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { RawClient, type RespValue } from './harness.js';
+import { serverPair } from './differential.js';
 
 type Norm = 'sorted' | 'log';
 /** [connection (0 admin, 1 user), argv, normalization?] */
@@ -182,19 +183,12 @@ function sortReply(v: RespValue): RespValue {
   return { ...v, value: v.value.slice().sort((x, y) => keyName(x).localeCompare(keyName(y))) };
 }
 
-let redis: ServerHandle;
-let cs: ServerHandle;
-beforeAll(async () => {
-  [redis, cs] = await Promise.all([startRedis(), startCacheside()]);
-}, 30_000);
-afterAll(async () => {
-  await Promise.all([redis?.stop(), cs?.stop()]);
-});
+const servers = serverPair();
 
 describe('ACL differential (redis-server 7.0 vs cacheside)', () => {
   for (const resp of [2, 3]) {
     it(`same replies, RESP${resp}`, async () => {
-      const conns = await Promise.all([redis.port, redis.port, cs.port, cs.port].map((p) => RawClient.connect(p)));
+      const conns = await Promise.all([servers.redis.port, servers.redis.port, servers.cs.port, servers.cs.port].map((p) => RawClient.connect(p)));
       const [ra, ru, ca, cu] = conns as [RawClient, RawClient, RawClient, RawClient];
       try {
         for (const c of [ra, ca]) {
@@ -217,7 +211,7 @@ describe('ACL differential (redis-server 7.0 vs cacheside)', () => {
   }
 
   it('DELUSER disconnects the clients of the user, the caller after its reply', async () => {
-    for (const port of [redis.port, cs.port]) {
+    for (const port of [servers.redis.port, servers.cs.port]) {
       const admin = await RawClient.connect(port);
       const user = await RawClient.connect(port);
       const self = await RawClient.connect(port);

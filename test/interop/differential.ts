@@ -1,14 +1,31 @@
 /**
- * The loop the *-differential tests share: the same commands to redis-server
- * and to cacheside over raw connections, and the same reply expected to each
- * (RESP2, or RESP3 after HELLO 3), the command shown with any difference.
+ * What the *-differential tests share: a redis-server and a cacheside started
+ * for the file (`serverPair`), and the loop that sends the same commands to
+ * both over raw connections and expects the same reply to each (RESP2, or
+ * RESP3 after HELLO 3), the command shown with any difference.
  */
-import { expect } from 'vitest';
-import { RawClient, type ServerHandle } from './harness.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { RawClient, startCacheside, startRedis, type ServerHandle } from './harness.js';
+
+export interface ServerPair {
+  redis: ServerHandle;
+  cs: ServerHandle;
+}
+
+/** Starts both servers before the file's tests (with the same extra arguments) and stops them after. */
+export function serverPair(extraArgs: string[] = []): ServerPair {
+  const pair = {} as ServerPair;
+  beforeAll(async () => {
+    [pair.redis, pair.cs] = await Promise.all([startRedis(extraArgs), startCacheside(extraArgs)]);
+  }, 30_000);
+  afterAll(async () => {
+    await Promise.all([pair.redis?.stop(), pair.cs?.stop()]);
+  });
+  return pair;
+}
 
 export async function expectSameReplies(
-  redis: ServerHandle,
-  cs: ServerHandle,
+  { redis, cs }: ServerPair,
   resp: number,
   setup: readonly (readonly string[])[],
   cases: readonly (readonly string[])[],

@@ -11,9 +11,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawClient, startCacheside, startRedis, type RespValue, type ServerHandle } from './harness.js';
-import { expectSameReplies } from './differential.js';
+import { describe, expect, it } from 'vitest';
+import { RawClient, type RespValue } from './harness.js';
+import { expectSameReplies, serverPair } from './differential.js';
 
 const lib = (name: string, body: string): string => `#!lua name=${name}\n${body}`;
 const one = (lname: string, fname: string, body: string): string => lib(lname, `redis.register_function('${fname}', function(keys, args)\n ${body} \nend)`);
@@ -125,15 +125,7 @@ redis.register_function('g1', function() return _G.redis ~= nil end)`,
   ['FUNCTION', 'LIST'],
 ];
 
-let redis: ServerHandle;
-let cs: ServerHandle;
-beforeAll(async () => {
-  const debug = ['--enable-debug-command', 'yes'];
-  [redis, cs] = await Promise.all([startRedis(debug), startCacheside(debug)]);
-}, 30_000);
-afterAll(async () => {
-  await Promise.all([redis?.stop(), cs?.stop()]);
-});
+const servers = serverPair(['--enable-debug-command', 'yes']);
 
 function bulk(v: RespValue): Buffer {
   if (v.type !== 'bulk') throw new Error(`expected a bulk reply, got ${JSON.stringify(v)}`);
@@ -143,13 +135,13 @@ function bulk(v: RespValue): Buffer {
 describe('FUNCTION differential (redis-server 7.0 vs cacheside)', () => {
   for (const resp of [2, 3]) {
     it(`same replies, RESP${resp}`, async () => {
-      await expectSameReplies(redis, cs, resp, [['FLUSHALL'], ['FUNCTION', 'FLUSH']], CASES);
+      await expectSameReplies(servers, resp, [['FLUSHALL'], ['FUNCTION', 'FLUSH']], CASES);
     }, 30_000);
   }
 
   it('FUNCTION DUMP payloads restore across servers, both ways', async () => {
-    const a = await RawClient.connect(redis.port);
-    const b = await RawClient.connect(cs.port);
+    const a = await RawClient.connect(servers.redis.port);
+    const b = await RawClient.connect(servers.cs.port);
     try {
       const libs = [
         one('lib1', 'fa', "return 'this is a longer string so that the payload has LZF-compressed code in it, in it, in it'"),
@@ -179,12 +171,12 @@ describe('FUNCTION differential (redis-server 7.0 vs cacheside)', () => {
   });
 
   it('dump.rdb files with libraries load across servers, both ways', async () => {
-    const a = await RawClient.connect(redis.port);
-    const b = await RawClient.connect(cs.port);
+    const a = await RawClient.connect(servers.redis.port);
+    const b = await RawClient.connect(servers.cs.port);
     try {
       for (const [from, to, fromDir, toDir] of [
-        [a, b, redis.dir, cs.dir],
-        [b, a, cs.dir, redis.dir],
+        [a, b, servers.redis.dir, servers.cs.dir],
+        [b, a, servers.cs.dir, servers.redis.dir],
       ] as const) {
         for (const cl of [a, b]) {
           await cl.send('FUNCTION', 'FLUSH');

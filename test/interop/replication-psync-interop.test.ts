@@ -13,6 +13,7 @@ import type { Redis } from 'ioredis';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startRedis, stopAllRedis, type RedisProc } from '../helpers/redis-proc.js';
 import { waitUntil } from '../helpers/raw-client.js';
+import { infoFields, replicaInSync } from '../helpers/info.js';
 import { rawCommand } from '../helpers/spawn-server.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -32,26 +33,10 @@ afterEach(async () => {
   await stopAllRedis();
 });
 
-async function info(c: Redis, section: string): Promise<Record<string, string>> {
-  const text = (await c.call('INFO', section)) as string;
-  const out: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
-
-async function inSync(master: Redis, replica: Redis): Promise<void> {
-  await waitUntil(async () => {
-    const r = await info(replica, 'replication');
-    const m = await info(master, 'replication');
-    return r.master_link_status === 'up' && r.master_repl_offset === m.master_repl_offset && r.master_replid === m.master_replid;
-  }, 15_000, 'replica in sync');
-}
+const inSync = (master: Redis, replica: Redis): Promise<void> => replicaInSync(master, replica, 15_000);
 
 const syncStats = async (c: Redis): Promise<string[]> => {
-  const s = await info(c, 'stats');
+  const s = await infoFields(c, 'stats');
   return [s.sync_full!, s.sync_partial_ok!, s.sync_partial_err!];
 };
 
@@ -83,7 +68,7 @@ describe('PSYNC interop with redis-server 7.0', () => {
     // The real replica's acknowledgements reach our offset; WAIT counts it.
     await mc.call('SET', 'w', '1');
     expect(await mc.call('WAIT', '1', '5000')).toBe(1);
-    const mi = await info(mc, 'replication');
+    const mi = await infoFields(mc, 'replication');
     expect(mi.slave0).toMatch(new RegExp(`^ip=127\\.0\\.0\\.1,port=${real.port},state=online,offset=\\d+,lag=\\d+$`));
   });
 
@@ -113,9 +98,9 @@ describe('PSYNC interop with redis-server 7.0', () => {
     // WAIT on the real master counts our acknowledgement (REPLCONF GETACK → ACK).
     await mc.call('SET', 'w', '1');
     expect(await mc.call('WAIT', '1', '5000')).toBe(1);
-    const mi = await info(mc, 'replication');
+    const mi = await infoFields(mc, 'replication');
     await waitUntil(async () => {
-      const m = await info(mc, 'replication');
+      const m = await infoFields(mc, 'replication');
       return new RegExp(`offset=${m.master_repl_offset},`).test(m.slave0 ?? '');
     }, 3000, 'our ACK reaches the master offset');
     expect(mi.connected_slaves).toBe('1');
@@ -130,12 +115,12 @@ describe('PSYNC interop with redis-server 7.0', () => {
     const rc = ours.client();
     await rc.call('REPLICAOF', '127.0.0.1', String(port));
     await inSync(real.client, rc);
-    const before = await info(rc, 'replication');
+    const before = await infoFields(rc, 'replication');
     // SHUTDOWN saves the replication ID and offset in the RDB; the new process continues from them.
     await real.client.call('SHUTDOWN', 'SAVE').catch(() => {});
     real.client.disconnect();
     real = null;
-    await waitUntil(async () => (await info(rc, 'replication')).master_link_status === 'down', 5000, 'link down');
+    await waitUntil(async () => (await infoFields(rc, 'replication')).master_link_status === 'down', 5000, 'link down');
     restarted = spawn('redis-server', ['--port', String(port), '--dir', dir, '--save', '', '--repl-diskless-sync-delay', '0'], { stdio: 'ignore' });
     await waitUntil(async () => (await rawCommand(port, ['PING']).catch(() => '')) === '+PONG', 10_000, 'redis restarted');
     const { Redis: IORedis } = await import('ioredis');
@@ -145,7 +130,7 @@ describe('PSYNC interop with redis-server 7.0', () => {
       await inSync(mc, rc);
       expect(await syncStats(mc)).toEqual(['0', '1', '0']);
       expect(await rc.call('GET', 'b')).toBe('2');
-      const ri = await info(rc, 'replication');
+      const ri = await infoFields(rc, 'replication');
       expect(ri.master_replid).not.toBe(before.master_replid);
       expect(ri.master_replid2).toBe(before.master_replid);
       await mc.call('SHUTDOWN', 'NOSAVE').catch(() => {});

@@ -5,9 +5,8 @@
  *
  * Needs `npm run build` and redis-server on PATH.
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { startCacheside, startRedis, type ServerHandle } from './harness.js';
-import { expectSameReplies } from './differential.js';
+import { describe, it } from 'vitest';
+import { expectSameReplies, serverPair } from './differential.js';
 
 const CASES: string[][] = [
   ['SET', 'str', 'x'],
@@ -139,19 +138,12 @@ const CASES: string[][] = [
   ['EVAL', 'bit.band = nil', '0'],
 ];
 
-let redis: ServerHandle;
-let cs: ServerHandle;
-beforeAll(async () => {
-  [redis, cs] = await Promise.all([startRedis(), startCacheside()]);
-}, 30_000);
-afterAll(async () => {
-  await Promise.all([redis?.stop(), cs?.stop()]);
-});
+const servers = serverPair();
 
 describe('EVAL differential (redis-server 7.0 vs cacheside)', () => {
   for (const resp of [2, 3]) {
     it(`same replies, RESP${resp}`, async () => {
-      await expectSameReplies(redis, cs, resp, [['FLUSHALL'], ['SCRIPT', 'FLUSH']], CASES);
+      await expectSameReplies(servers, resp, [['FLUSHALL'], ['SCRIPT', 'FLUSH']], CASES);
     });
   }
 });

@@ -6,33 +6,26 @@
  *
  * Needs `npm run build` and redis-server on PATH.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawClient, startCacheside, startRedis, type ServerHandle } from './harness.js';
-import { expectSameReplies } from './differential.js';
+import { describe, expect, it } from 'vitest';
+import { RawClient } from './harness.js';
+import { expectSameReplies, serverPair } from './differential.js';
 import { CMSGPACK_CASES, NUMFMT_CASES, STRUCT_CASES } from './scripting-libs-cases.js';
 
-let redis: ServerHandle;
-let cs: ServerHandle;
-beforeAll(async () => {
-  [redis, cs] = await Promise.all([startRedis(), startCacheside()]);
-}, 30_000);
-afterAll(async () => {
-  await Promise.all([redis?.stop(), cs?.stop()]);
-});
+const servers = serverPair();
 
 describe('cmsgpack, struct and tostring differential (redis-server 7.0 vs cacheside)', () => {
   for (const resp of [2, 3]) {
     it(`same replies, RESP${resp}`, async () => {
       const cases = [...CMSGPACK_CASES, ...STRUCT_CASES, ...NUMFMT_CASES].map((body) => ['EVAL', body, '0']);
-      await expectSameReplies(redis, cs, resp, [], cases);
+      await expectSameReplies(servers, resp, [], cases);
     });
   }
 });
 
 describe('INFO memory script cache fields (redis-server 7.0 vs cacheside)', () => {
   it('number_of_cached_scripts and used_memory_scripts_eval agree', async () => {
-    const a = await RawClient.connect(redis.port);
-    const b = await RawClient.connect(cs.port);
+    const a = await RawClient.connect(servers.redis.port);
+    const b = await RawClient.connect(servers.cs.port);
     const fields = async (cl: RawClient): Promise<string[]> => {
       const r = (await cl.send('INFO', 'memory')) as { value: Buffer | string };
       const text = String(r.value);
