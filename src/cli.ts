@@ -13,7 +13,7 @@
 import { ConfigStore, ConfigError } from './config/config-store.js';
 import { splitCommandLine, applyCommandLine } from './cli-args.js';
 import { startEngine } from './server/bootstrap.js';
-import { reexecWithHeapFlags } from './memory/heap-limit.js';
+import { launchedPid, reexecWithHeapFlags } from './memory/heap-limit.js';
 import { CONFIG_TABLE } from './config/config-table.js';
 import { checkAof, parseTimestampArg } from './persistence/aof-check.js';
 import { checkRdbFile } from './persistence/rdb-check.js';
@@ -80,6 +80,17 @@ async function runServer(args: string[]): Promise<void> {
   const running = await startEngine(config);
   const e = running.engine;
   e.log.notice(`cacheside ${VERSION} (Redis ${e.redisVersion} compatible) started, pid=${process.pid}`);
+  // Like redis-server: a banner with Port and PID when always-show-logo is
+  // yes (test harnesses written for Redis wait for its "PID: <pid>" line),
+  // else one "Running mode" line. The PID is the one the operator started:
+  // the parent when it re-executed itself with heap flags (it relays signals).
+  const pid = launchedPid();
+  if (config.bool('always-show-logo')) {
+    const side = [`cacheside ${VERSION} (Redis ${e.redisVersion} compatible) 64 bit`, 'Running in standalone mode', `Port: ${running.port}`, `PID: ${pid}`];
+    process.stdout.write(side.map((l) => `    ${l}\n`).join('') + '\n');
+  } else {
+    e.log.notice(`Running mode=standalone, port=${running.port}.`);
+  }
   e.log.notice(`Ready to accept connections tcp on port ${running.port}`);
   // SHUTDOWN: the server has closed (hooks run, listeners down); end the process.
   e.onShutdown = () => process.exit(0);

@@ -96,6 +96,11 @@ export function heapFlagsFor(maxmemory: number, execArgv: readonly string[] = pr
   return flags;
 }
 
+/** The pid of the process the operator started (the parent of a re-executed child). */
+export function launchedPid(): number {
+  return process.env[TUNED_ENV] !== undefined ? process.ppid : process.pid;
+}
+
 /**
  * Re-execute this process with the heap flags its maxmemory needs. Resolves
  * true when a child now runs the server (this process only relays signals

@@ -112,3 +112,35 @@ describe.skipIf(!hasProc)('heap settings for a maxmemory', () => {
     expect(await stop(b.p)).toBe(0);
   });
 });
+
+describe('start-up banner', () => {
+  /** Run `cacheside server` with extra flags until it is ready; its stdout, then stop it. */
+  async function bannerOf(extra: string[]): Promise<{ out: string; pid: number; port: number }> {
+    const port = await freePort();
+    const e: NodeJS.ProcessEnv = { ...process.env };
+    delete e.CACHESIDE_HEAP_TUNED;
+    delete e.CACHESIDE_NO_HEAP_TUNING;
+    const p = spawn(process.execPath, [CLI, 'server', '--port', String(port), '--save', '', '--appendonly', 'no', ...extra], { cwd: ROOT, env: e, stdio: ['ignore', 'pipe', 'inherit'] });
+    procs.push(p);
+    let out = '';
+    p.stdout!.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    await serverPid(port);
+    expect(await stop(p)).toBe(0);
+    return { out, pid: p.pid!, port };
+  }
+
+  it('always-show-logo yes shows Port and the PID of the process started (the parent when it re-executed itself)', async () => {
+    for (const extra of [[], ['--maxmemory', '64mb']]) {
+      const { out, pid, port } = await bannerOf(['--always-show-logo', 'yes', ...extra]);
+      expect(out).toContain(`Port: ${port}\n`);
+      expect(out).toMatch(new RegExp(` PID: ${pid}\\n`));
+      expect(out).not.toContain('Running mode=');
+    }
+  });
+
+  it('without the logo, one "Running mode" line', async () => {
+    const { out, port } = await bannerOf([]);
+    expect(out).toContain(`Running mode=standalone, port=${port}.`);
+    expect(out).not.toContain('PID: ');
+  });
+});
