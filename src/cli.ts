@@ -77,20 +77,19 @@ async function runServer(args: string[]): Promise<void> {
   applyCommandLine(config, splitCommandLine(args));
   // A maxmemory needs V8 heap settings that only apply at start: run a child with them (src/memory/heap-limit.ts).
   if (reexecWithHeapFlags(config)) return;
-  const running = await startEngine(config);
+  // Like redis-server, once listening and before loading: a banner with Port and PID when always-show-logo
+  // is yes (test harnesses written for Redis wait for its "PID: <pid>" line), else one "Running mode" line.
+  // The PID is the one the operator started: the parent when it re-executed itself with heap flags.
+  const running = await startEngine(config, undefined, (engine, port) => {
+    engine.log.notice(`cacheside ${VERSION} (Redis ${engine.redisVersion} compatible) started, pid=${process.pid}`);
+    if (config.bool('always-show-logo')) {
+      const side = [`cacheside ${VERSION} (Redis ${engine.redisVersion} compatible) 64 bit`, 'Running in standalone mode', `Port: ${port}`, `PID: ${launchedPid()}`];
+      engine.log.raw(side.map((l) => `    ${l}`).join('\n') + '\n');
+    } else {
+      engine.log.notice(`Running mode=standalone, port=${port}.`);
+    }
+  });
   const e = running.engine;
-  e.log.notice(`cacheside ${VERSION} (Redis ${e.redisVersion} compatible) started, pid=${process.pid}`);
-  // Like redis-server: a banner with Port and PID when always-show-logo is
-  // yes (test harnesses written for Redis wait for its "PID: <pid>" line),
-  // else one "Running mode" line. The PID is the one the operator started:
-  // the parent when it re-executed itself with heap flags (it relays signals).
-  const pid = launchedPid();
-  if (config.bool('always-show-logo')) {
-    const side = [`cacheside ${VERSION} (Redis ${e.redisVersion} compatible) 64 bit`, 'Running in standalone mode', `Port: ${running.port}`, `PID: ${pid}`];
-    process.stdout.write(side.map((l) => `    ${l}\n`).join('') + '\n');
-  } else {
-    e.log.notice(`Running mode=standalone, port=${running.port}.`);
-  }
   e.log.notice(`Ready to accept connections tcp on port ${running.port}`);
   // SHUTDOWN: the server has closed (hooks run, listeners down); end the process.
   e.onShutdown = () => process.exit(0);

@@ -127,7 +127,7 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   yesno('syslog-enabled', 'no', { immutable: true, ...noEffect }),
   str('syslog-ident', 'redis', { immutable: true, ...noEffect }),
   oneOf('syslog-facility', 'local0', ['user', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'], { immutable: true, ...noEffect }),
-  yesno('always-show-logo', 'no', { immutable: true, ...noEffect }),
+  yesno('always-show-logo', 'no', { immutable: true }),
   yesno('set-proc-title', 'yes', { immutable: true, ...noEffect }),
   str('proc-title-template', '{title} {listen-addr} {server-mode}', { check: checkProcTitle, ...noEffect }),
   str('server_cpulist', '', { immutable: true, ...noEffect }),

@@ -34,13 +34,18 @@ export function configFrom(directives: Record<string, string | number | boolean>
   return c;
 }
 
-export async function startEngine(config: ConfigStore, log?: Logger): Promise<RunningEngine> {
+/**
+ * Start an engine: listen, then load the data set. `onListening` runs once
+ * the port is bound and before loading (where redis-server shows its logo).
+ */
+export async function startEngine(config: ConfigStore, log?: Logger, onListening?: (engine: Engine, port: number) => void): Promise<RunningEngine> {
   const engine = createEngine(config, log);
   const noEffect = config.noEffectDirectives();
   if (noEffect.length > 0) engine.log.notice(`Directives accepted with no effect in cacheside: ${noEffect.join(', ')}`);
   engine.start();
   const tcp = new TcpServer(engine);
   const port = await tcp.listen();
+  onListening?.(engine, port);
   // Load the data set (dump.rdb or the AOF) while listening: clients get -LOADING meanwhile.
   try {
     await installPersistence(engine).loadAtStartup();

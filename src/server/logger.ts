@@ -16,12 +16,23 @@ export class Logger {
   constructor(private readonly config: ConfigStore | null) {}
 
   private write(level: number, msg: string): void {
-    const min = LEVELS.indexOf((this.config?.str('loglevel') ?? 'notice') as (typeof LEVELS)[number]);
-    if (level < min) return;
+    if (level < this.minLevel()) return;
     const d = new Date();
     const p2 = (n: number) => String(n).padStart(2, '0');
     const ts = `${p2(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
-    const line = `${process.pid}:M ${ts} ${MARK[level]} ${msg}`;
+    this.emit(`${process.pid}:M ${ts} ${MARK[level]} ${msg}`);
+  }
+
+  private minLevel(): number {
+    return LEVELS.indexOf((this.config?.str('loglevel') ?? 'notice') as (typeof LEVELS)[number]);
+  }
+
+  /** Lines without the pid/time prefix (the start-up banner), at notice level, like Redis's serverLogRaw. */
+  raw(text: string): void {
+    if (this.minLevel() <= 2) for (const line of text.split('\n')) this.emit(line);
+  }
+
+  private emit(line: string): void {
     if (this.sink) return this.sink(line);
     const file = this.config?.str('logfile') ?? '';
     if (file) {

@@ -1,13 +1,18 @@
 /**
+ * The server process as an operator starts it (`node dist/cli.js ...`).
  * With a maxmemory, `cacheside server` and `cacheside start` (engine +
  * sidecar) re-execute themselves once with the V8 heap settings maxmemory
  * needs (src/memory/heap-limit.ts): the server then runs in a child process
  * whose command line carries the flags and whose environment has
  * MALLOC_ARENA_MAX; CACHESIDE_NO_HEAP_TUNING=1 keeps it in the process
  * started. Signals reach the child, and the parent exits with it.
+ * The start-up banner (always-show-logo) comes before loading, as in
+ * redis-server, and a load failure's message is the log's last line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { CLI, ensureBuilt, freePort, get, ROOT, sleep } from './sidecar-harness.js';
@@ -142,5 +147,27 @@ describe('start-up banner', () => {
     const { out, port } = await bannerOf([]);
     expect(out).toContain(`Running mode=standalone, port=${port}.`);
     expect(out).not.toContain('PID: ');
+  });
+});
+
+describe('start-up with a damaged AOF', () => {
+  it('shows the banner before loading, and the AOF error is the last line of the log when it exits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cacheside-banner-'));
+    mkdirSync(join(dir, 'appendonlydir'));
+    writeFileSync(join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof'), '*3\r\n$3\r\nset\r\n$3\r\nfoo\r\n$5\r\nhello\r\n!!!');
+    writeFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'file appendonly.aof.1.incr.aof seq 1 type i\n');
+    const port = await freePort();
+    const p = spawn(process.execPath, [CLI, 'server', '--port', String(port), '--dir', dir, '--appendonly', 'yes', '--always-show-logo', 'yes'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    procs.push(p);
+    let out = '';
+    p.stdout!.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    const code = await new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
+    expect(code).toBe(1);
+    expect(out).toContain(`PID: ${p.pid}\n`);
+    expect(out.trimEnd().split('\n').at(-1)).toMatch(/Bad file format reading the append only file/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
