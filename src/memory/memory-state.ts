@@ -148,6 +148,18 @@ export class MemoryState {
     this.clientsBytes = total;
   }
 
+  /**
+   * A client went away: its memory leaves the figure at once, as in Redis
+   * (not at the next cron), so that a command right after a big client
+   * disconnects is not refused for memory that is already free.
+   */
+  forgetClient(id: number): void {
+    const n = this.perClient.get(id);
+    if (n === undefined) return;
+    this.perClient.delete(id);
+    this.clientsBytes -= n;
+  }
+
   /** mem_clients_normal: the clients' buffers and objects. */
   get clientsNormal(): number {
     return this.clientsBytes;

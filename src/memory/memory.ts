@@ -61,6 +61,7 @@ export function installMemory(e: Engine): EngineMemory {
     state.updatePeak();
     evictor.cron();
   });
+  e.sessionClosedHooks.push((s) => state.forgetClient(s.id));
   e.shutdownHooks.push(() => {
     evictor.stop();
     limited.delete(e);

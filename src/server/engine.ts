@@ -152,6 +152,8 @@ export class Engine {
   relisten: (() => Promise<void>) | null = null;
   /** Called on every cron tick (memory peak tracking, ...). */
   readonly cronHooks: (() => void)[] = [];
+  /** Called when a session goes away (its memory leaves the clients' figure at once). */
+  readonly sessionClosedHooks: ((s: Session) => void)[] = [];
   /**
    * Called by FLUSHALL after the data set is emptied (persistence: Redis
    * saves an RDB here when save points are configured; FLUSHALL has already
@@ -305,6 +307,7 @@ export class Engine {
 
   unregisterSession(s: Session): void {
     this.sessions.delete(s.id);
+    for (let i = 0; i < this.sessionClosedHooks.length; i++) this.sessionClosedHooks[i]!(s);
     if (this.tracking.enabled) this.tracking.disable(s);
     this.pubsub.removeAll(s);
     this.monitors.delete(s);

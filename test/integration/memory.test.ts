@@ -156,3 +156,46 @@ describe('MEMORY and INFO memory', () => {
     expect(await c.call('COMMAND', 'GETKEYS', 'MEMORY', 'USAGE', 'foo')).toEqual(['foo']);
   });
 });
+
+describe('client memory leaves used_memory when the client goes', () => {
+  let srv: TestServer;
+  let c: Redis;
+  // hz 1: the cron refreshes the clients' figure once a second, so only the close itself can lower it in time.
+  beforeAll(async () => {
+    srv = await startTestServer({ hz: 1 });
+    c = srv.client();
+  });
+  afterAll(async () => srv.stop());
+
+  it('a write right after clients with big unread replies disconnect is not refused for their memory', async () => {
+    await c.set('big', 'x'.repeat(100_000));
+    const base = Number(field((await c.info('memory')) as string, 'used_memory'));
+    await c.config('SET', 'maxmemory-policy', 'noeviction');
+    await c.config('SET', 'maxmemory', String(base + 4_000_000));
+    const { connect } = await import('node:net');
+    const socks = Array.from({ length: 10 }, () => {
+      const s = connect(srv.port, '127.0.0.1');
+      s.pause(); // never reads: the replies pile up in the server
+      s.on('error', () => {});
+      return s;
+    });
+    const mget = '*2\r\n$4\r\nMGET\r\n$3\r\nbig\r\n'.repeat(20);
+    const end = Date.now() + 20_000;
+    // Pile up output until the server refuses writes for memory.
+    for (;;) {
+      for (const s of socks) s.write(mget);
+      const r = await c.set('probe', '1').catch((e: Error) => e.message);
+      if (r !== 'OK') {
+        expect(r).toMatch(/^OOM /);
+        break;
+      }
+      if (Date.now() > end) throw new Error('the replies never counted against maxmemory');
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    for (const s of socks) s.destroy();
+    // Wait until the server has seen the clients go (CLIENT LIST is live), then write at once.
+    while (((await c.call('CLIENT', 'LIST')) as string).trim().split('\n').length > 1) await new Promise((res) => setTimeout(res, 5));
+    expect(await c.set('probe', '1')).toBe('OK');
+    expect(Number(field((await c.info('memory')) as string, 'mem_clients_normal'))).toBeLessThan(1_000_000);
+  }, 30_000);
+});
