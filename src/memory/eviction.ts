@@ -475,11 +475,15 @@ export class Evictor {
   /** Cron: keep LFU minutes current, go on evicting if over the limit, evict clients over maxmemory-clients. */
   cron(): void {
     lfuClock.minutes = lfuMinutesNow();
+    // Clients first, as Redis: memory they free may spare keys.
+    this.evictClients();
     if (this.maxmemory > 0 && this.background === null && !this.suspended()) {
       if (this.mem.usedForEviction() > this.maxmemory && this.kind !== 'none') this.perform();
     }
-    this.evictClients();
   }
+
+  /** clientsLimit() as of the last change of maxmemory or maxmemory-clients (memory.ts keeps it). */
+  clientsLimitBytes = 0;
 
   /** maxmemory-clients in bytes, 0 when off. */
   clientsLimit(): number {
@@ -489,8 +493,9 @@ export class Evictor {
     return this.maxmemory > 0 ? Math.floor((this.maxmemory * pct) / 100) : 0;
   }
 
-  private evictClients(): void {
-    const limit = this.clientsLimit();
+  /** maxmemory-clients: disconnect the biggest evictable clients until the clients' memory is under it (before every command, and on the cron). */
+  evictClients(): void {
+    const limit = this.clientsLimitBytes;
     if (limit === 0 || this.mem.clientsBytes <= limit) return;
     const e = this.engine;
     const candidates = [...e.sessions.values()]
@@ -503,8 +508,8 @@ export class Evictor {
       e.log.verbose(`Evicting client: id=${s.id} addr=${s.transport!.addr} tot-mem=${bytes}`);
       e.stats.evictedClients++;
       total -= bytes;
+      // The closed session leaves the figures at once (MemoryState.forgetClient).
       s.transport!.close(false);
     }
-    this.mem.clientsBytes = total;
   }
 }

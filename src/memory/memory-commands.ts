@@ -56,7 +56,7 @@ function stats(s: Session): void {
   int('total.allocated', r.used);
   int('startup.allocated', r.startup);
   int('replication.backlog', 0);
-  int('clients.slaves', 0);
+  int('clients.slaves', r.clientsSlaves);
   int('clients.normal', r.clientsNormal);
   int('cluster.links', 0);
   int('aof.buffer', 0);

@@ -8,9 +8,38 @@
  * Reading it is O(databases): the keyspaces keep their sums exact.
  */
 import type { Engine } from '../server/engine.js';
+import type { Session } from '../server/session.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import { memoryGate } from '../server/dispatch.js';
 import { CLIENT_BASE, ENGINE_BASE, dbExpiresBytes, dbOverheadBytes } from './size-model.js';
+// The module binding, not the global (a getter on every access).
+import { performance } from 'node:perf_hooks';
+
+/** Per entry of a client's MULTI queue, WATCH list and subscriptions (besides the strings). */
+const ENTRY_BYTES = 64;
+const ARG_BYTES = 20;
+
+/** A client's own state: the MULTI queue, watched keys, channels, patterns and tracking prefixes (Redis counts them as client memory). */
+function sessionStateBytes(s: Session): number {
+  let n = 0;
+  const m = s.multi;
+  if (m !== null) {
+    for (const q of m.queue) {
+      n += ENTRY_BYTES;
+      for (const a of q.argv) n += ARG_BYTES + a.length;
+    }
+  }
+  if (s.watching !== null) for (const k of s.watching) n += ENTRY_BYTES + k.length;
+  for (const c of s.channels) n += ENTRY_BYTES + c.length;
+  for (const c of s.patterns) n += ENTRY_BYTES + c.length;
+  for (const c of s.shardChannels) n += ENTRY_BYTES + c.length;
+  const tracking = s.engine.tracking.enabled ? s.engine.tracking.mode(s) : null;
+  if (tracking) for (const p of tracking.prefixes) n += ENTRY_BYTES + p.length;
+  return n;
+}
+
+/** The clients' figures are refreshed before a command when older than this (ms); the cron refreshes them too. */
+const REFRESH_MS = 10;
 
 // ---- values changed in place ------------------------------------------------------
 
@@ -59,8 +88,15 @@ export class MemoryState {
   /** used_memory right after start-up (the fixed tables and the empty databases). */
   readonly startup: number;
   peak: number;
-  /** The clients' memory (objects, query buffers, pending output, MULTI queues), from the last cron. */
+  /** The clients' memory (objects, query buffers, pending output, MULTI queues), from the last refresh; replicas apart. */
   clientsBytes = 0;
+  private replicaBytes = 0;
+  private replicaOutputBytes = 0;
+  private refreshedAt = 0;
+  /** Per session: its MULTI queue, WATCH list and subscriptions, from the last full refresh. */
+  private readonly stateBytes = new Map<number, number>();
+  /** Is the session a replica fed by this server? (set at install: repl-feed is not imported here, an import cycle) */
+  isReplica: (s: Session) => boolean = () => false;
   /** Per session, from the last refresh (client eviction picks the largest). */
   readonly perClient = new Map<number, number>();
   readonly notCounted: NotCountedSource[] = [];
@@ -85,12 +121,12 @@ export class MemoryState {
   /** used_memory. */
   used(): number {
     if (memoryGate.dirty) settleMutations();
-    return ENGINE_BASE + this.databasesBytes() + this.clientsBytes;
+    return ENGINE_BASE + this.databasesBytes() + this.clientsBytes + this.replicaBytes;
   }
 
-  /** mem_not_counted_for_evict. */
+  /** mem_not_counted_for_evict: output waiting for replicas, and the other registered sources. */
   notCountedForEvict(): number {
-    let n = 0;
+    let n = this.replicaOutputBytes;
     for (const f of this.notCounted) n += f(this.engine);
     return n;
   }
@@ -98,7 +134,7 @@ export class MemoryState {
   /** What maxmemory is compared with. */
   usedForEviction(): number {
     const used = this.used();
-    if (this.notCounted.length === 0) return used;
+    if (this.notCounted.length === 0 && this.replicaOutputBytes === 0) return used;
     const nc = this.notCountedForEvict();
     return used > nc ? used - nc : 0;
   }
@@ -127,25 +163,62 @@ export class MemoryState {
     return this.perClient.get(id) ?? CLIENT_BASE;
   }
 
-  /** Recompute the clients' memory (cron). */
+  /**
+   * Recompute the clients' memory: on every cron tick, and before a command
+   * when the last refresh is older than REFRESH_MS (refreshIfStale), so
+   * that buffers that grew since the tick count for eviction in time.
+   * Replicas' output buffers are kept apart: mem_clients_slaves, not
+   * counted for eviction (Redis's freeMemoryGetNotCountedMemory).
+   */
   refreshClients(): void {
     let total = 0;
+    let replicas = 0;
+    let replicaOutput = 0;
     this.perClient.clear();
+    this.stateBytes.clear();
+    this.refreshedAt = performance.now();
     for (const s of this.engine.sessions.values()) {
       let n = CLIENT_BASE;
       const t = s.transport;
-      if (t !== null) n += t.queryBufferBytes() + t.outputBytes();
-      const m = s.multi;
-      if (m !== null) {
-        for (const q of m.queue) {
-          n += 64;
-          for (const a of q.argv) n += 20 + a.length;
+      if (t !== null) {
+        const out = t.outputBytes();
+        n += t.queryBufferBytes() + (t.argvBytes?.() ?? 0) + out;
+        if (this.isReplica(s)) {
+          replicas += n;
+          replicaOutput += out;
+          continue;
         }
       }
+      const state = sessionStateBytes(s);
+      this.stateBytes.set(s.id, state);
+      n += state;
       this.perClient.set(s.id, n);
       total += n;
     }
     this.clientsBytes = total;
+    this.replicaBytes = replicas;
+    this.replicaOutputBytes = replicaOutput;
+  }
+
+  /** One client's figure, measured now (before its command: its buffers may have grown since the last refresh). */
+  refreshClient(s: Session): void {
+    const t = s.transport;
+    if (t === null || this.isReplica(s)) return;
+    // Buffers measured now; the MULTI queue, WATCH list and subscriptions as of the last full refresh (O(1) here).
+    const n = CLIENT_BASE + t.queryBufferBytes() + (t.argvBytes?.() ?? 0) + t.outputBytes() + (this.stateBytes.get(s.id) ?? 0);
+    const before = this.perClient.get(s.id);
+    this.perClient.set(s.id, n);
+    this.clientsBytes += n - (before ?? 0);
+  }
+
+  /** refreshClients, unless the figures are younger than REFRESH_MS. */
+  refreshIfStale(): void {
+    if (performance.now() - this.refreshedAt >= REFRESH_MS) this.refreshClients();
+  }
+
+  /** mem_clients_slaves: the replicas' buffers (output waiting for them, query buffers, objects). */
+  get clientsSlaves(): number {
+    return this.replicaBytes;
   }
 
   /**
@@ -157,6 +230,7 @@ export class MemoryState {
     const n = this.perClient.get(id);
     if (n === undefined) return;
     this.perClient.delete(id);
+    this.stateBytes.delete(id);
     this.clientsBytes -= n;
   }
 

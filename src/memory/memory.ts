@@ -23,9 +23,29 @@ const installed = new WeakMap<Engine, EngineMemory>();
 /** Engines with a maxmemory: the dispatch gate calls eviction only while there is one. */
 const limited = new Set<Engine>();
 
+/** The engine whose clients were looked at this event-loop turn (reset by setImmediate). */
+let refreshedThisTurn: Engine | null = null;
+const newTurn = (): void => {
+  refreshedThisTurn = null;
+};
+
 function gate(s: Session): boolean {
   const m = installed.get(s.engine);
-  return m === undefined || m.evictor.perform() !== EVICT_FAIL;
+  if (m === undefined) return true;
+  // Buffers grow between cron ticks (a client piling up replies or a half-sent command): once a
+  // turn, figures older than a few ms are refreshed before eviction decides.
+  if (refreshedThisTurn !== s.engine) {
+    if (refreshedThisTurn === null) setImmediate(newTurn);
+    refreshedThisTurn = s.engine;
+    m.state.refreshIfStale();
+  }
+  if (m.evictor.clientsLimitBytes > 0) {
+    // maxmemory-clients before keys (Redis's evictClients in processCommand), this client measured
+    // now (its command may be the big one); it may be the one to go.
+    m.state.refreshClient(s);
+    m.evictor.evictClients();
+  }
+  return m.evictor.perform() !== EVICT_FAIL;
 }
 
 memoryGate.freeMemoryIfNeeded = gate;
@@ -45,15 +65,17 @@ export function installMemory(e: Engine): EngineMemory {
   const m: EngineMemory = { state, evictor, startupRss: process.memoryUsage.rss() };
   installed.set(e, m);
   e.keyspaceEvents.mutated = markMutated;
+  // The gate runs while the engine has a maxmemory or a maxmemory-clients (client eviction needs no maxmemory).
   const track = () => {
-    if (evictor.maxmemory > 0) {
-      limited.add(e);
-      tuneGcForMaxmemory();
-    } else limited.delete(e);
+    evictor.clientsLimitBytes = evictor.clientsLimit();
+    if (evictor.maxmemory > 0) tuneGcForMaxmemory();
+    if (evictor.maxmemory > 0 || evictor.clientsLimitBytes > 0) limited.add(e);
+    else limited.delete(e);
     memoryGate.enabled = limited.size > 0;
   };
   track();
   e.config.onChange('maxmemory', track);
+  e.config.onChange('maxmemory-clients', track);
   e.cronHooks.push(() => {
     lruFine.tenths = Math.floor((Date.now() % 1000) / 100);
     if (memoryGate.dirty) settleMutations();
@@ -78,6 +100,7 @@ export interface MemoryReport {
   overhead: number;
   dataset: number;
   clientsNormal: number;
+  clientsSlaves: number;
   notCounted: number;
   rss: number;
   /** V8: heap in use + external (Buffers): what the runtime allocated. */
@@ -95,6 +118,7 @@ export interface MemoryReport {
 export function memoryReport(e: Engine): MemoryReport {
   const m = memoryOf(e);
   const st = m.state;
+  st.refreshClients();
   const used = st.used();
   const peak = st.updatePeak(used);
   const overhead = Math.min(used, st.overhead());
@@ -108,6 +132,7 @@ export function memoryReport(e: Engine): MemoryReport {
     overhead,
     dataset: used - overhead,
     clientsNormal: st.clientsNormal,
+    clientsSlaves: st.clientsSlaves,
     notCounted: st.notCountedForEvict(),
     rss: pm.rss,
     allocated,

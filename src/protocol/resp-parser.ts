@@ -88,6 +88,18 @@ export class RespParser {
     return this.buf.length - this.pos + (this.big !== null ? this.bigFilled : 0);
   }
 
+  /**
+   * Bytes of the arguments already parsed of a command still incomplete
+   * (Redis's argv-mem of a client mid-command): counted on demand, for the
+   * memory figures, so the parse loop does no extra work.
+   */
+  get pendingArgBytes(): number {
+    if (this.remaining < 0) return 0;
+    let n = 0;
+    for (let i = 0; i < this.argc; i++) n += this.argv[i]!.length;
+    return n;
+  }
+
   feed(chunk: Buffer): void {
     if (this.big !== null) {
       // Copy straight into the preallocated big argument.

@@ -299,6 +299,10 @@ export class Connection implements Transport {
     return this.writer.pendingBytes + this.socket.writableLength;
   }
 
+  argvBytes(): number {
+    return this.parser.pendingArgBytes;
+  }
+
   queryBufferBytes(): number {
     // Like Redis's querybuf, it still holds the command being executed (CLIENT LIST qbuf=26 for itself).
     return this.parser.buffered + this.current;

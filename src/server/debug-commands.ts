@@ -248,6 +248,16 @@ const BUILTIN: DebugSubcommand[] = [
     handler: debugObject,
   },
   {
+    name: 'PAUSE-CRON',
+    minArgs: 3,
+    maxArgs: 3,
+    help: ['PAUSE-CRON <0|1>', '    Stop periodic cron job processing.'],
+    handler: (s, argv) => {
+      s.engine.cronPaused = Math.trunc(leadingNumber(argv[2]!)) !== 0;
+      s.reply.ok();
+    },
+  },
+  {
     name: 'POPULATE',
     minArgs: 3,
     maxArgs: 5,

@@ -158,6 +158,8 @@ export function dispatch(s: Session, argv: string[]): void {
     }
   }
 
+  // Evicted by maxmemory-clients just now (the gate above): its command does not run.
+  if (s.closing) return;
   if (queueing) {
     if (cmd.flags.includes('no_multi')) return reject(s, `ERR Command not allowed inside a transaction`, cmd);
     s.multi!.queue.push({ cmd, argv });

@@ -112,6 +112,8 @@ export class Engine {
   dirty = 0;
   lastSave = Math.floor(Date.now() / 1000);
   activeExpireEnabled = true;
+  /** DEBUG PAUSE-CRON. */
+  cronPaused = false;
   /** Cached from config for the per-command hot path. */
   slowlogThreshold = 10000;
   latencyThresholdMs = 0;
@@ -510,6 +512,8 @@ export class Engine {
   }
 
   private tick(period: number): void {
+    // DEBUG PAUSE-CRON 1: no cron work at all (tests of what happens between ticks).
+    if (this.cronPaused) return;
     clock.lru = lruClockNow();
     this.cronLoops++;
     // A replica expires nothing itself: the master's DELs do.

@@ -16,6 +16,7 @@ import { evalMemoryInfo } from '../scripting/script-runner.js';
 import { functionCounts } from '../scripting/function-library.js';
 import { commandHistogram } from './latency-histogram.js';
 import { installMemory, memoryOf, memoryReport } from '../memory/memory.js';
+import { isReplica } from './repl-feed.js';
 
 export type InfoFields = Map<string, string | number>;
 export type InfoExtension = (e: Engine, fields: InfoFields) => void;
@@ -51,7 +52,7 @@ export function usedMemory(e: Engine): number {
 
 /** Install memory accounting and eviction on an engine (createEngine calls it once). */
 export function trackMemory(e: Engine): void {
-  installMemory(e);
+  installMemory(e).state.isReplica = isReplica;
 }
 
 /** Update and return the peak. */
@@ -200,7 +201,7 @@ function memorySection(e: Engine): InfoFields {
     ['mem_not_counted_for_evict', r.notCounted],
     ['mem_replication_backlog', 0],
     ['mem_total_replication_buffers', 0],
-    ['mem_clients_slaves', 0],
+    ['mem_clients_slaves', r.clientsSlaves],
     ['mem_clients_normal', r.clientsNormal],
     ['mem_cluster_links', 0],
     ['mem_aof_buffer', 0],
