@@ -216,6 +216,11 @@ export class MemoryState {
     if (performance.now() - this.refreshedAt >= REFRESH_MS) this.refreshClients();
   }
 
+  /** The output waiting for replicas (mem_total_replication_buffers). */
+  get replicaOutput(): number {
+    return this.replicaOutputBytes;
+  }
+
   /** mem_clients_slaves: the replicas' buffers (output waiting for them, query buffers, objects). */
   get clientsSlaves(): number {
     return this.replicaBytes;

@@ -101,6 +101,7 @@ export interface MemoryReport {
   dataset: number;
   clientsNormal: number;
   clientsSlaves: number;
+  replicaOutput: number;
   notCounted: number;
   rss: number;
   /** V8: heap in use + external (Buffers): what the runtime allocated. */
@@ -133,6 +134,7 @@ export function memoryReport(e: Engine): MemoryReport {
     dataset: used - overhead,
     clientsNormal: st.clientsNormal,
     clientsSlaves: st.clientsSlaves,
+    replicaOutput: st.replicaOutput,
     notCounted: st.notCountedForEvict(),
     rss: pm.rss,
     allocated,

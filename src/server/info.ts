@@ -200,7 +200,8 @@ function memorySection(e: Engine): InfoFields {
     ['mem_fragmentation_bytes', rss - used],
     ['mem_not_counted_for_evict', r.notCounted],
     ['mem_replication_backlog', 0],
-    ['mem_total_replication_buffers', 0],
+    // The output waiting for replicas (Redis 7.0 shares these blocks with the backlog; ours are per replica).
+    ['mem_total_replication_buffers', r.replicaOutput],
     ['mem_clients_slaves', r.clientsSlaves],
     ['mem_clients_normal', r.clientsNormal],
     ['mem_cluster_links', 0],

@@ -55,6 +55,7 @@ describe('replica output buffers', () => {
     const slaves = Number(m['mem_clients_slaves']);
     expect(slaves).toBeGreaterThan(2_000_000);
     expect(Number(m['mem_not_counted_for_evict'])).toBeGreaterThan(2_000_000);
+    expect(Number(m['mem_total_replication_buffers'])).toBeGreaterThan(2_000_000);
     expect(Number(m['used_memory'])).toBeGreaterThan(base + slaves - 200_000);
     expect(await c.dbsize()).toBe(20);
     expect(await num(c, 'stats', 'evicted_keys')).toBe(0);
