@@ -182,7 +182,7 @@ export class MemoryState {
       const t = s.transport;
       if (t !== null) {
         const out = t.outputBytes();
-        n += t.queryBufferBytes() + (t.argvBytes?.() ?? 0) + out;
+        n += (t.queryMemoryBytes?.() ?? t.queryBufferBytes()) + out;
         if (this.isReplica(s)) {
           replicas += n;
           replicaOutput += out;
@@ -205,7 +205,7 @@ export class MemoryState {
     const t = s.transport;
     if (t === null || this.isReplica(s)) return;
     // Buffers measured now; the MULTI queue, WATCH list and subscriptions as of the last full refresh (O(1) here).
-    const n = CLIENT_BASE + t.queryBufferBytes() + (t.argvBytes?.() ?? 0) + t.outputBytes() + (this.stateBytes.get(s.id) ?? 0);
+    const n = CLIENT_BASE + (t.queryMemoryBytes?.() ?? t.queryBufferBytes()) + t.outputBytes() + (this.stateBytes.get(s.id) ?? 0);
     const before = this.perClient.get(s.id);
     this.perClient.set(s.id, n);
     this.clientsBytes += n - (before ?? 0);

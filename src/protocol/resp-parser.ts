@@ -100,6 +100,16 @@ export class RespParser {
     return n;
   }
 
+  /** Bytes received of a big argument being assembled in its own buffer. */
+  get bigArgBytes(): number {
+    return this.big !== null ? this.bigFilled : 0;
+  }
+
+  /** Bytes received and not yet parsed (besides a big argument being assembled). */
+  get unparsedBytes(): number {
+    return this.buf.length - this.pos;
+  }
+
   feed(chunk: Buffer): void {
     if (this.big !== null) {
       // Copy straight into the preallocated big argument.

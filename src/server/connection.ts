@@ -28,6 +28,8 @@ const inputLimits = configCache({ maxBulkLen: 'proto-max-bulk-len', queryBufferL
 
 /** Connections with replies produced since the last turn's flush. */
 const pendingFlush: Connection[] = [];
+/** Pipelined input the memory figures count per client at most (Redis reads 16 KiB at a time). */
+const QUERY_READ_CHUNK = 16 * 1024;
 /** Connections with replies taken at the last turn's flush, written at the next one (after a poll). */
 const staged: Connection[] = [];
 let flushScheduled = false;
@@ -299,8 +301,18 @@ export class Connection implements Transport {
     return this.writer.pendingBytes + this.socket.writableLength;
   }
 
-  argvBytes(): number {
-    return this.parser.pendingArgBytes;
+  /**
+   * The query buffer as the memory figures count it: the command running,
+   * a command still arriving (its arguments parsed so far and a big
+   * argument being assembled), and at most one read's worth (16 KiB,
+   * Redis's PROTO_IOBUF_LEN) of pipelined commands not yet run. Redis reads
+   * that much at a time and runs it, so a long pipeline is never all in its
+   * query buffer; counting ours whole made a pipelining client look
+   * hundreds of kB bigger and evict keys it did not need to.
+   */
+  queryMemoryBytes(): number {
+    const p = this.parser;
+    return this.current + p.pendingArgBytes + p.bigArgBytes + Math.min(p.unparsedBytes, QUERY_READ_CHUNK);
   }
 
   queryBufferBytes(): number {

@@ -22,8 +22,8 @@ export interface Transport {
   outputBytes(): number;
   /** Bytes received but not yet parsed into commands. */
   queryBufferBytes(): number;
-  /** Bytes of the arguments parsed so far of a command not yet complete (Redis's argv-mem mid-command). */
-  argvBytes?(): number;
+  /** The query buffer as the memory figures count it (a long pipeline's unparsed part is capped); default queryBufferBytes(). */
+  queryMemoryBytes?(): number;
   /** Resume command processing (after unblock / unpause). */
   resume(): void;
   /** Write bytes as they are, after the replies encoded so far (a replica's RDB payload and command stream). */

@@ -60,7 +60,8 @@ describe('replica output buffers', () => {
     expect(await c.dbsize()).toBe(20);
     expect(await num(c, 'stats', 'evicted_keys')).toBe(0);
     const stats = (await c.call('MEMORY', 'STATS')) as unknown[];
-    expect(Number(stats[stats.indexOf('clients.slaves') + 1])).toBe(slaves);
+    // MEMORY STATS measures again (a replica PING may have been queued since): the same order of size.
+    expect(Math.abs(Number(stats[stats.indexOf('clients.slaves') + 1]) - slaves)).toBeLessThan(slaves / 10);
   });
 });
 
