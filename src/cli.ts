@@ -17,6 +17,7 @@ import { launchedPid, reexecWithHeapFlags } from './memory/heap-limit.js';
 import { CONFIG_TABLE } from './config/config-table.js';
 import { checkAof, parseTimestampArg } from './persistence/aof-check.js';
 import { checkRdbFile } from './persistence/rdb-check.js';
+import { installCrashHandlers } from './server/crash-report.js';
 
 /** The sidecar (hono, undici, pino, ...) is loaded only by the commands that run it. */
 const sidecarCli = () => import('./sidecar/cli-run.js');
@@ -104,6 +105,7 @@ async function runServer(args: string[]): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  installCrashHandlers(e);
 }
 
 /**

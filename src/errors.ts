@@ -33,6 +33,7 @@ export const Err = {
   oom: "OOM command not allowed when used memory > 'maxmemory'.",
   loading: 'LOADING Redis is loading the dataset in memory',
   readonly: "READONLY You can't write against a read only replica.",
+  noReplicas: 'NOREPLICAS Not enough good replicas to write.',
   unknownSubcommand: (sub: string, cmd: string) =>
     `ERR unknown subcommand '${truncateForError(sub)}'. Try ${cmd.toUpperCase()} HELP.`,
   timeoutNotFloat: 'ERR timeout is not a float or out of range',

@@ -137,7 +137,8 @@ export function keySpecIndexes(ks: KeySpec, argv: readonly string[]): number[] {
   } else {
     const [numIdx, firstKey, step] = ks.find.keynum;
     const n = Number.parseInt(argv[start + numIdx] ?? '', 10);
-    if (!Number.isFinite(n) || n <= 0) return [];
+    // Redis takes a count running past the arguments for a syntax error: no keys.
+    if (!Number.isFinite(n) || n <= 0 || start + firstKey + n - 1 >= argc) return [];
     for (let k = 0, i = start + firstKey; k < n && i < argc; k++, i += Math.max(1, step)) out.push(i);
   }
   return out;

@@ -23,8 +23,10 @@ import { persistenceCommands } from '../persistence/persistence-commands.js';
 import { allStreamCommands } from '../stream/stream-registry.js';
 import { functionCommands } from '../server/function-commands.js';
 import { replicationCommands } from '../server/replication.js';
+import { failoverCommands } from '../server/failover.js';
 import { scriptingCommands } from '../scripting/script-commands.js';
 import { aclCommands } from '../server/acl-commands.js';
+import { clusterCommands } from '../server/cluster-commands.js';
 
 export function allCommands(): CommandSpec[] {
   return [
@@ -51,7 +53,9 @@ export function allCommands(): CommandSpec[] {
     ...allStreamCommands,
     ...functionCommands,
     ...replicationCommands,
+    ...failoverCommands,
     ...scriptingCommands,
     ...aclCommands,
+    ...clusterCommands,
   ];
 }

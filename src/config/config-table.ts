@@ -33,6 +33,8 @@ export interface ConfigDef {
   effect?: false;
   /** A secret: redacted from SLOWLOG / MONITOR in CONFIG SET, not written by REWRITE when empty. */
   sensitive?: boolean;
+  /** For enums: a space-separated set of the values (shutdown-on-sigterm "nosave now"). */
+  multi?: boolean;
   /** For memory values: also accept a percentage (maxmemory-clients). */
   percent?: boolean;
 }
@@ -83,7 +85,7 @@ function checkProcTitle(raw: string): string | null {
 
 export const CONFIG_TABLE: readonly ConfigDef[] = [
   // ---- network -------------------------------------------------------------
-  { name: 'bind', type: 'bind', default: '127.0.0.1 -::1' },
+  { name: 'bind', type: 'bind', default: '* -::*' },
   int('port', 6379, 0, 65535),
   yesno('protected-mode', 'yes'),
   int('tcp-backlog', 511, 0, 65535, { immutable: true }),
@@ -91,9 +93,9 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   int('tcp-keepalive', 300, 0, 2147483647),
   int('maxclients', 10000, 1, 2147483647),
   str('requirepass', '', { sensitive: true }),
-  str('unixsocket', '', { immutable: true, ...noEffect }),
+  str('unixsocket', '', { immutable: true }),
   int('unixsocketperm', 0, 0, 0o777, { immutable: true, ...noEffect }),
-  str('bind-source-addr', '', noEffect),
+  str('bind-source-addr', ''),
   int('socket-mark-id', 0, 0, 4294967295, { immutable: true, ...noEffect }),
   int('tls-port', 0, 0, 65535, noEffect),
   str('tls-cert-file', '', noEffect),
@@ -136,6 +138,7 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   str('bgsave_cpulist', '', { immutable: true, ...noEffect }),
   yesno('crash-log-enabled', 'yes', noEffect),
   yesno('crash-memcheck-enabled', 'yes', noEffect),
+  yesno('use-exit-on-panic', 'no', { hidden: true, ...noEffect }),
   oneOf('enable-protected-configs', 'no', ['no', 'yes', 'local'], { immutable: true }),
   oneOf('enable-debug-command', 'no', ['no', 'yes', 'local'], { immutable: true }),
   oneOf('enable-module-command', 'no', ['no', 'yes', 'local'], { immutable: true, ...noEffect }),
@@ -144,8 +147,8 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   str('locale-collate', '', noEffect),
   str('ignore-warnings', '', noEffect),
   int('shutdown-timeout', 10, 0, 2147483647),
-  oneOf('shutdown-on-sigint', 'default', SHUTDOWN_FLAGS, noEffect),
-  oneOf('shutdown-on-sigterm', 'default', SHUTDOWN_FLAGS, noEffect),
+  oneOf('shutdown-on-sigint', 'default', SHUTDOWN_FLAGS, { multi: true, ...noEffect }),
+  oneOf('shutdown-on-sigterm', 'default', SHUTDOWN_FLAGS, { multi: true, ...noEffect }),
   oneOf('oom-score-adj', 'no', ['no', 'yes', 'relative', 'absolute'], noEffect),
   str('oom-score-adj-values', '0 200 800', { check: checkOomScoreAdjValues, ...noEffect }),
   yesno('disable-thp', 'yes', { immutable: true, ...noEffect }),
@@ -208,6 +211,7 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   yesno('rdb-save-incremental-fsync', 'yes', noEffect),
   int('rdb-key-save-delay', 0, -LLMAX, LLMAX, { hidden: true }),
   int('key-load-delay', 0, -LLMAX, LLMAX, { hidden: true }),
+  int('loading-process-events-interval-bytes', 2 * MB, 1024, 2147483647, { hidden: true, ...noEffect }),
   oneOf('sanitize-dump-payload', 'no', ['no', 'yes', 'clients']),
   yesno('appendonly', 'no'),
   str('appendfilename', 'appendonly.aof', { immutable: true, check: (v) => (isPath(v) ? "appendfilename can't be a path, just a filename" : null) }),
@@ -222,7 +226,7 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   yesno('aof-timestamp-enabled', 'no'),
   yesno('aof-disable-auto-gc', 'no', noEffect),
   // ---- replication ---------------------------------------------------------------
-  str('replicaof', '', { alias: 'slaveof', immutable: true }),
+  str('replicaof', '', { alias: 'slaveof', immutable: true, check: checkReplicaOf }),
   str('masterauth', '', { sensitive: true }),
   str('masteruser', ''),
   yesno('replica-serve-stale-data', 'yes', { alias: 'slave-serve-stale-data' }),
@@ -278,5 +282,21 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
 
 /** Directives that appear in redis.conf but are not plain name/value pairs. */
 export const SPECIAL_DIRECTIVES = new Set(['include', 'rename-command', 'user', 'loadmodule', 'sentinel']);
+
+/** Directives that take several arguments (Redis's MULTI_ARG_CONFIG); every other one takes exactly one. */
+export const MULTI_ARG_DIRECTIVES = new Set([
+  'save', 'client-output-buffer-limit', 'oom-score-adj-values', 'bind', 'replicaof',
+  'latency-tracking-info-percentiles', 'shutdown-on-sigint', 'shutdown-on-sigterm',
+]);
+
+/** replicaof from a file or the command line: `<host> <port>` or `no one`. */
+function checkReplicaOf(raw: string): string | null {
+  const parts = raw.split(' ').filter((p) => p !== '');
+  if (raw === '') return null;
+  if (parts.length !== 2) return 'wrong number of arguments';
+  if (parts[0]!.toLowerCase() === 'no' && parts[1]!.toLowerCase() === 'one') return null;
+  const port = /^-?\d+$/.test(parts[1]!) ? Number(parts[1]) : NaN;
+  return Number.isInteger(port) && port >= 0 && port <= 65535 ? null : 'Invalid master port';
+}
 
 export { MB, GB };

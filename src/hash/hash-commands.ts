@@ -21,6 +21,7 @@ import { HashValue } from './hash-value.js';
 import { hashCmd, readHash, writeHash } from './hash-access.js';
 import { hashTtlCommands } from './hash-ttl-commands.js';
 import { configCache } from '../commands/config-cache.js';
+import { outputLimitReached } from '../server/output-limit.js';
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
@@ -291,7 +292,11 @@ function hrandfield(s: Session, argv: string[]): void {
     // Repetitions allowed.
     const n = -count;
     s.reply.arrayLen(n * per);
-    for (let i = 0; i < n; i++) replyPair(s, h, h.randomSlot(), withValues);
+    for (let i = 0; i < n; i++) {
+      replyPair(s, h, h.randomSlot(), withValues);
+      // A reply past the client's output limit: stop, the client is being closed.
+      if ((i & 1023) === 1023 && outputLimitReached(s)) break;
+    }
     return;
   }
   if (count >= size) {

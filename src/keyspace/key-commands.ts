@@ -17,6 +17,7 @@ import { copyValue } from './value-copy.js';
 import { encodingOf, isLfuPolicy, lfuDecayedCounter, refcountOf } from './object-encoding.js';
 import { lookupNoTouch, lookupRead } from './lookup.js';
 import { expireCommands } from './expire-commands.js';
+import { noteLazyFree } from './lazyfree.js';
 
 const SAME_OBJECT = 'ERR source and destination objects are the same';
 
@@ -38,11 +39,15 @@ function keyMatcher(pattern: string): ((key: string) => boolean) | null {
 
 // ---- DEL UNLINK EXISTS TYPE TOUCH --------------------------------------------
 
+/** DEL / UNLINK (UNLINK, and DEL under lazyfree-lazy-user-del, count big values in lazyfreed_objects). */
 function del(s: Session, argv: string[]): void {
   let n = 0;
+  const lazy = argv[0]!.length === 6 || s.engine.config.bool('lazyfree-lazy-user-del');
   for (let i = 1; i < argv.length; i++) {
     const key = argv[i]!;
+    const v = lazy ? s.db.peek(key) : undefined;
     if (s.db.delete(key)) {
+      if (v !== undefined) noteLazyFree(s.engine, v);
       n++;
       s.wrote('g', 'del', key);
     }

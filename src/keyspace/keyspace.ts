@@ -457,6 +457,12 @@ export class Keyspace {
   set(key: string, value: Value, keepTtl = false): void {
     const h = this.hashOf(key);
     const slot = this.live(key, h);
+    if (slot < 0 && this.ev.lazyDeleteDisabled) {
+      // A write to a key that expired but is kept (hidden) on a writable replica deletes it as expired
+      // first, as Redis's write lookups do; the new value is a new key.
+      const stale = this.find(key, h);
+      if (stale >= 0) this.expireSlot(stale);
+    }
     if (slot >= 0) {
       this.beforeWrite(key, slot);
       const old = this.countedBytes(slot);

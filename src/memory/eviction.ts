@@ -499,7 +499,7 @@ export class Evictor {
     if (limit === 0 || this.mem.clientsBytes <= limit) return;
     const e = this.engine;
     const candidates = [...e.sessions.values()]
-      .filter((s) => !s.noEvict && s.transport !== null && !s.closing)
+      .filter((s) => !s.noEvict && s.transport !== null && !s.closing && !s.obeyClient)
       .sort((a, b) => this.mem.clientBytes(b.id) - this.mem.clientBytes(a.id));
     let total = this.mem.clientsBytes;
     for (const s of candidates) {

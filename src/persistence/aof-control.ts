@@ -54,12 +54,17 @@ export class AofControl {
   lastRewriteOk = true;
   consecutiveFailures = 0;
   private nextRetry = 0;
+  /** The current wait of the rewrite limit, in minutes. */
+  private nextDelayMin = 0;
   private lastCowSize = 0;
 
   constructor(private readonly p: Persistence) {
     const cfg = p.engine.config;
     cfg.onChange('appendonly', (v) => (v ? this.enable() : this.disable()));
     cfg.onChange('appendfsync', (v) => this.writer?.setPolicy(v as FsyncPolicy));
+    cfg.onChange('aof-disable-auto-gc', (v) => {
+      if (!v && this.manifest !== null) this.deleteHistory(this.manifest);
+    });
     cfg.onChange('aof-timestamp-enabled', (v) => {
       if (this.writer !== null) this.writer.timestamps = v as boolean;
     });
@@ -124,7 +129,7 @@ export class AofControl {
 
   /** Delete history files and drop them from the manifest. */
   private deleteHistory(m: AofManifest): void {
-    if (m.history.length === 0) return;
+    if (m.history.length === 0 || this.e.config.bool('aof-disable-auto-gc')) return;
     for (const h of m.history) {
       this.e.log.notice(`Removing the history file ${h.name} in the background`);
       rmQuiet(path.join(this.dir, h.name));
@@ -146,7 +151,7 @@ export class AofControl {
       if (err instanceof ManifestError) throw new Error(`Failed to load the AOF manifest ${path.join(this.dir, fn + '.manifest')}: ${err.message}`);
       throw err;
     }
-    if (m === null) m = this.migrateOldStyle();
+    m = this.migrateOldStyle(m);
     const t0 = performance.now();
     if (m !== null) {
       const job = new AofLoadJob(e, this.dir, m, progress);
@@ -189,19 +194,30 @@ export class AofControl {
     this.rewriteBaseSize = this.currentSize;
   }
 
-  /** A Redis < 7 single-file AOF (`dir/appendonly.aof`) becomes the base of a multi-part one. */
-  private migrateOldStyle(): AofManifest | null {
+  /**
+   * A Redis < 7 single-file AOF (`dir/appendonly.aof`) becomes the base of a
+   * multi-part one when there is no AOF directory or manifest yet, or when an
+   * earlier upgrade was interrupted (the manifest lists only that base, not
+   * yet moved into the AOF directory). As Redis, the manifest is written
+   * before the file is moved, so an interruption is resumed the next time.
+   */
+  private migrateOldStyle(m: AofManifest | null): AofManifest | null {
     const old = path.join(this.p.dir, this.fileName);
-    if (!fs.existsSync(old) || !fs.statSync(old).isFile()) return null;
+    if (!fs.existsSync(old) || !fs.statSync(old).isFile()) return m;
+    const dirExists = fs.existsSync(this.dir);
+    const empty = m === null || (m.base === null && m.incrs.length === 0);
+    const interrupted =
+      m !== null && m.base !== null && m.incrs.length === 0 && m.base.name === this.fileName && !fs.existsSync(path.join(this.dir, this.fileName));
+    if (dirExists && !empty && !interrupted) return m;
     this.ensureDir();
-    const m = new AofManifest();
-    m.baseSeq = 1;
-    m.base = { name: this.fileName, seq: 1, type: 'b' };
+    const up = m ?? new AofManifest();
+    up.baseSeq = 1;
+    up.base = { name: this.fileName, seq: 1, type: 'b' };
+    persistManifest(this.dir, this.fileName, up);
     fs.renameSync(old, path.join(this.dir, this.fileName));
     fsyncDir(this.p.dir);
-    persistManifest(this.dir, this.fileName, m);
-    this.e.log.notice(`Successfully migrated an old-style AOF into the AOF directory ${this.dir}`);
-    return m;
+    this.e.log.notice(`Successfully migrated an old-style AOF file (${this.fileName}) into the AOF directory (${this.e.config.str('appenddirname')}).`);
+    return up;
   }
 
   // ---- runtime switch ---------------------------------------------------------------
@@ -323,10 +339,12 @@ export class AofControl {
       (err: Error) => {
         if (p.child === job) p.child = null;
         this.lastRewriteTimeSec = Math.round((Date.now() - job.startTime) / 1000);
-        if (err instanceof SaveAborted) e.log.warning('Background AOF rewrite terminated by signal 10');
+        // killChild() is Redis's SIGUSR1 (not an error); the placeholder child killed by another signal is.
+        const sig = err instanceof SaveAborted ? (job.signal ?? 10) : 0;
+        if (sig !== 0) e.log.warning(`Background AOF rewrite terminated by signal ${sig}`);
         else e.log.warning(`Background AOF rewrite error: ${err.message}`);
         this.rewriteFailedCleanup();
-        if (!(err instanceof SaveAborted)) this.failed();
+        if (sig !== 10) this.failed();
         p.runScheduled();
       },
     );
@@ -337,30 +355,59 @@ export class AofControl {
     this.lastRewriteOk = false;
     this.consecutiveFailures++;
     if (this.state === 'wait_rewrite') this.rewriteScheduled = true;
-    if (this.consecutiveFailures >= REWRITE_FAILURES_BEFORE_DELAY) {
-      this.nextRetry = Date.now() + Math.min(60, 2 ** (this.consecutiveFailures - REWRITE_FAILURES_BEFORE_DELAY)) * 60_000;
+  }
+
+  /**
+   * After REWRITE_FAILURES_BEFORE_DELAY consecutive failures, automatic and
+   * scheduled rewrites wait: 1 minute, then 2, 4, ... up to 60 (BGREWRITEAOF
+   * still runs at once). True while waiting.
+   */
+  rewriteLimited(): boolean {
+    if (this.consecutiveFailures < REWRITE_FAILURES_BEFORE_DELAY) {
+      this.nextDelayMin = 0;
+      this.nextRetry = 0;
+      return false;
     }
+    if (this.nextRetry !== 0) {
+      if (Date.now() < this.nextRetry) return true;
+      this.nextRetry = 0;
+      return false;
+    }
+    this.nextDelayMin = this.nextDelayMin === 0 ? 1 : Math.min(60, this.nextDelayMin * 2);
+    this.nextRetry = Date.now() + this.nextDelayMin * 60_000;
+    this.e.log.warning(`Background AOF rewrite has repeatedly failed and triggered the limit, will retry in ${this.nextDelayMin} minutes`);
+    return true;
   }
 
   /** A failed rewrite while enabling: the temp incremental file is dropped (the retry takes a new snapshot). */
   private rewriteFailedCleanup(): void {
     if (this.state === 'wait_rewrite') {
       this.detach();
+      this.e.log.notice(`Removing the temp incr aof file ${tempIncrName(this.fileName)} in the background`);
       rmQuiet(path.join(this.dir, tempIncrName(this.fileName)));
     }
+  }
+
+  /** DEBUG LOADAOF: the manifest was read from disk again (its history files are deleted, as Redis does). */
+  reloadedManifest(m: AofManifest): void {
+    this.manifest = m;
+    this.deleteHistory(m);
   }
 
   /** The new base is on disk: switch the manifest. */
   private rewriteDone(name: string, baseSeq: number, startIncrSeq: number, file: SnapshotFile): void {
     const fn = this.fileName;
     const m = this.manifest?.clone() ?? new AofManifest();
-    if (m.base !== null) m.history.push({ ...m.base, type: 'h' });
+    // Newest history first, as Redis lists it: the replaced incremental files (in order), then the replaced base.
+    const older = m.history;
+    const hist: AofFileInfo[] = [];
+    const oldBase = m.base;
     m.base = { name, seq: baseSeq, type: 'b' };
     m.baseSeq = baseSeq;
     const keep: AofFileInfo[] = [];
     for (const f of m.incrs) {
       if (f.seq >= startIncrSeq) keep.push(f);
-      else m.history.push({ ...f, type: 'h' });
+      else hist.push({ ...f, type: 'h' });
     }
     m.incrs = keep;
     if (this.state === 'wait_rewrite' && this.writer !== null) {
@@ -373,9 +420,11 @@ export class AofControl {
       this.state = 'on';
       this.e.log.notice('AOF rewrite: the AOF is now enabled.');
     } else if (this.state === 'off') {
-      for (const f of m.incrs) m.history.push({ ...f, type: 'h' });
+      for (const f of m.incrs) hist.push({ ...f, type: 'h' });
       m.incrs = [];
     }
+    if (oldBase !== null) hist.push({ ...oldBase, type: 'h' });
+    m.history = [...hist, ...older];
     persistManifest(this.dir, fn, m);
     this.manifest = m;
     this.deleteHistory(m);
@@ -397,10 +446,9 @@ export class AofControl {
     const perc = cfg.num('auto-aof-rewrite-percentage');
     const size = this.currentSize;
     if (perc === 0 || size <= cfg.num('auto-aof-rewrite-min-size')) return;
-    if (Date.now() < this.nextRetry) return;
     const base = this.rewriteBaseSize > 0 ? this.rewriteBaseSize : 1;
     const growth = Math.floor((size * 100) / base) - 100;
-    if (growth >= perc) {
+    if (growth >= perc && !this.rewriteLimited()) {
       this.e.log.notice(`Starting automatic rewriting of AOF on ${growth}% growth`);
       this.startRewrite();
     }

@@ -56,6 +56,14 @@ function combinedBarrier(): Promise<void> | null {
   return out.length === 1 ? out[0]! : Promise.all(out).then(() => {});
 }
 
+/** DEBUG AOF-FLUSH-SLEEP: microseconds each engine waits before writing a non-empty AOF buffer (a test knob). */
+const flushSleepUs = new WeakMap<Engine, number>();
+
+export function setAofFlushSleep(engine: Engine, usec: number): void {
+  if (usec > 0) flushSleepUs.set(engine, usec);
+  else flushSleepUs.delete(engine);
+}
+
 export class AofWriter {
   private buf = '';
   private scheduled = false;
@@ -164,6 +172,8 @@ export class AofWriter {
   /** Write the buffer to the current file now (synchronously). Returns false on a write error. */
   flush(): boolean {
     if (this.buf.length === 0) return this.lastWriteOk;
+    const sleepUs = flushSleepUs.get(this.engine);
+    if (sleepUs !== undefined) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, sleepUs / 1000);
     const data = Buffer.from(this.buf, 'latin1');
     const upto = this.appended;
     let off = 0;

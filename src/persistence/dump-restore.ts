@@ -22,9 +22,19 @@ import { expireFieldsOnAccess } from '../hash/field-expiry.js';
 import { suspend } from '../server/server-commands.js';
 import { createDumpPayload, encodeOptionsFromConfig } from './rdb-encoder.js';
 import { decodeValuePayload, rdbLimitsFromConfig, verifyDumpPayload } from './rdb-decoder.js';
-import { RdbError } from './rdb-format.js';
+import { RdbError, redisErrorReason } from './rdb-format.js';
 import { applyAccessMeta } from './rdb-access-meta.js';
-import { exchange, exchangeSync, type ExchangeResult } from './migrate-client.js';
+import { closeMigrateConnections, exchange, exchangeSync, migrateCachedSockets, type ExchangeResult } from './migrate-client.js';
+import { extendInfoSection } from '../server/info.js';
+import type { Engine } from '../server/engine.js';
+
+/** Engines where DEBUG SET-SKIP-CHECKSUM-VALIDATION 1 is in effect (RESTORE accepts any CRC). */
+const skipChecksum = new WeakSet<Engine>();
+
+export function setSkipChecksumValidation(e: Engine, on: boolean): void {
+  if (on) skipChecksum.add(e);
+  else skipChecksum.delete(e);
+}
 
 /** Read lookup for DUMP/MIGRATE; a hash first loses its expired fields (and may vanish). */
 function readForDump(s: Session, key: string): Value | undefined {
@@ -72,12 +82,16 @@ function restore(s: Session, argv: string[]): void {
   let ttl = longArg(argv[2]!);
   if (ttl < 0) throw new CommandError('ERR Invalid TTL value, must be >= 0');
   const payload = Buffer.from(argv[3]!, 'latin1');
-  if (verifyDumpPayload(payload) < 0) throw new CommandError('ERR DUMP payload version or checksum are wrong');
+  if (verifyDumpPayload(payload, undefined, skipChecksum.has(s.engine)) < 0) throw new CommandError('ERR DUMP payload version or checksum are wrong');
   let value: Value;
   try {
     value = decodeValuePayload(payload, rdbLimitsFromConfig(s.engine.config));
   } catch (e) {
-    if (e instanceof RdbError) throw new CommandError('ERR Bad data format');
+    if (e instanceof RdbError) {
+      // Redis logs what its loader found (verbose level in a RESTORE).
+      s.engine.log.verbose(`Internal error in RDB reading offset 0, function at rdb.c:0 -> ${redisErrorReason(e)}`);
+      throw new CommandError('ERR Bad data format');
+    }
     throw e;
   }
   const e = s.engine;
@@ -239,11 +253,28 @@ function migrate(s: Session, argv: string[]): void {
     complete(exchangeSync(host, port, timeout, build), (fn) => fn());
     return;
   }
-  exchange(host, port, dbid, timeout, build).then(
+  exchange(migrateOwner(s), host, port, dbid, timeout, build).then(
     (r) => complete(r, finish),
     (err: Error) => finish(() => replyError(s, `ERR MIGRATE failed: ${err.message}`)),
   );
 }
+
+/** Engines whose cached MIGRATE connections close on SHUTDOWN. */
+const hooked = new WeakSet<Engine>();
+
+/** The owner of the MIGRATE connection cache a session uses: its engine. */
+function migrateOwner(s: Session): Engine {
+  const e = s.engine;
+  if (!hooked.has(e)) {
+    hooked.add(e);
+    e.shutdownHooks.push(() => closeMigrateConnections(e));
+  }
+  return e;
+}
+
+extendInfoSection('stats', (e, f) => {
+  f.set('migrate_cached_sockets', migrateCachedSockets(e));
+});
 
 // ---- command table ------------------------------------------------------------------
 
@@ -278,16 +309,25 @@ export const dumpRestoreCommands: CommandSpec[] = [
   },
 ];
 
-/** MIGRATE's keys: argv[3], or everything after KEYS (when argv[3] is empty), as Redis's migrateGetKeys. */
+/** Options before KEYS and how many arguments each takes (a password can read "KEYS"). */
+const MIGRATE_OPTION_ARGS: ReadonlyMap<string, number> = new Map([['copy', 0], ['replace', 0], ['auth', 1], ['auth2', 2]]);
+
+/**
+ * MIGRATE's keys, as Redis's migrateGetKeys finds them: argv[3], or
+ * everything after the KEYS option, none when both are given (a syntax
+ * error MIGRATE reports). The arguments of AUTH / AUTH2 are skipped, so a
+ * password or username "KEYS" is not the option.
+ */
 function migrateKeys(argv: string[]): number[] {
-  if (argv[3] === '') {
-    for (let i = 6; i < argv.length; i++) {
-      if (is(argv[i], 'KEYS')) {
-        const out: number[] = [];
-        for (let j = i + 1; j < argv.length; j++) out.push(j);
-        return out;
-      }
+  for (let i = 6; i < argv.length; i++) {
+    const opt = argv[i]!.toLowerCase();
+    if (opt === 'keys') {
+      if (argv[3] !== '') return [];
+      const out: number[] = [];
+      for (let j = i + 1; j < argv.length; j++) out.push(j);
+      return out;
     }
+    i += MIGRATE_OPTION_ARGS.get(opt) ?? 0;
   }
   return [3];
 }

@@ -35,10 +35,12 @@ export interface LoadProgress {
   rdbUsedMem: number;
   keysLoaded: number;
   keysExpired: number;
+  /** Empty aggregates found in an RDB (not loaded). */
+  emptyKeysSkipped: number;
 }
 
 export function newProgress(totalBytes: number): LoadProgress {
-  return { startTime: Date.now(), totalBytes, loadedBytes: 0, rdbUsedMem: 0, keysLoaded: 0, keysExpired: 0 };
+  return { startTime: Date.now(), totalBytes, loadedBytes: 0, rdbUsedMem: 0, keysLoaded: 0, keysExpired: 0, emptyKeysSkipped: 0 };
 }
 
 /** Time slice of background loading, in ms. */
@@ -100,6 +102,17 @@ class ChunkReader {
   }
 }
 
+/**
+ * Wait `usec` microseconds (busy: the load is synchronous within its slice);
+ * a negative value waits 1µs once every -usec keys on average, as Redis does.
+ */
+function keyLoadDelay(usec: number): void {
+  if (usec < 0) usec = Math.floor(Math.random() * -usec) === 0 ? 1 : 0;
+  if (usec === 0) return;
+  const until = performance.now() + usec / 1000;
+  while (performance.now() < until);
+}
+
 // ---- RDB ---------------------------------------------------------------------------
 
 export interface RdbLoadOptions {
@@ -107,6 +120,10 @@ export interface RdbLoadOptions {
   aofPreamble?: boolean;
   /** DEBUG RELOAD MERGE: a key already present is replaced instead of being an error. */
   merge?: boolean;
+  /** A master loading dump.rdb at start-up: the keys found expired are deleted in the replication stream too. */
+  feedRepl?: boolean;
+  /** Every AUX field read (the replication info a start-up restores). */
+  onAux?: (key: string, value: string) => void;
 }
 
 /** Put RDB events into the keyspaces. */
@@ -119,7 +136,11 @@ class RdbApplier {
     private readonly progress: LoadProgress,
   ) {
     this.db = engine.dbs[0]!;
+    this.keyLoadDelay = engine.config.num('key-load-delay');
   }
+
+  /** key-load-delay (a test knob): microseconds to wait after each key. */
+  private readonly keyLoadDelay: number;
 
   apply(events: RdbEvent[]): void {
     const e = this.engine;
@@ -143,6 +164,7 @@ class RdbApplier {
           const db = e.dbs[ev.db]!;
           if (ev.expireAtMs !== 0 && ev.expireAtMs < now && !this.opts.aofPreamble && e.role === 'master') {
             this.progress.keysExpired++;
+            if (this.opts.feedRepl) e.propagate(ev.db, ['DEL', ev.key]);
             break;
           }
           const before = db.size;
@@ -155,6 +177,7 @@ class RdbApplier {
             else db.setMeta(slot, (clock.lru - Math.min(ev.lruIdleSec!, LRU_CLOCK_MAX)) & LRU_CLOCK_MAX);
           }
           this.progress.keysLoaded++;
+          if (this.keyLoadDelay !== 0) keyLoadDelay(this.keyLoadDelay);
           break;
         }
         case 'function':
@@ -171,6 +194,7 @@ class RdbApplier {
   }
 
   private aux(key: string, value: string): void {
+    this.opts.onAux?.(key, value);
     const log = this.engine.log;
     if (key === 'redis-ver') log.notice(`Loading RDB produced by version ${value}`);
     else if (key === 'ctime') {
@@ -198,7 +222,14 @@ class RdbStream {
     private readonly progress: LoadProgress,
   ) {
     const source = path.basename(reader.file);
-    this.dec = new RdbDecoder({ source, limits: rdbLimitsFromConfig(engine.config) });
+    this.dec = new RdbDecoder({
+      source,
+      limits: rdbLimitsFromConfig(engine.config),
+      onEmptyKey: (key) => {
+        progress.emptyKeysSkipped++;
+        engine.log.warning(`rdbLoadObject skipping empty key: ${key}`);
+      },
+    });
     this.applier = new RdbApplier(engine, source, opts, progress);
     this.base = progress.loadedBytes;
     if (first !== null) this.dec.feed(first);
@@ -327,8 +358,11 @@ export class AofLoadJob implements LoadJob {
     for (const f of this.files) {
       try {
         total += fs.statSync(path.join(dir, f.name)).size;
-      } catch {
-        /* reported when the file is opened */
+      } catch (e) {
+        // As Redis: a file listed in the manifest but missing on disk is fatal, before anything is loaded.
+        const err = e as NodeJS.ErrnoException;
+        const text = err.code === 'ENOENT' ? 'No such file or directory' : err.code === 'EACCES' ? 'Permission denied' : err.message;
+        throw new LoadError(`Unable to obtain the AOF file ${f.name} length. stat: ${text}`);
       }
     }
     progress.totalBytes = total;

@@ -2,8 +2,9 @@
  * The wire side of MIGRATE: send a batch of commands (AUTH, SELECT,
  * RESTORE ...) to another server and read one reply line per command.
  *
- * Like Redis, connections are cached per host:port for 10 seconds of
- * idleness (at most 64), remembering the database last selected so that
+ * Like Redis, each server (`owner`: the engine) caches its connections per
+ * host:port for 10 seconds of idleness (at most 64; INFO
+ * migrate_cached_sockets counts them), remembering the database last selected so that
  * SELECT is only sent when it changes; a failure on a cached connection
  * before any reply was read is retried once on a fresh one. `timeoutMs`
  * bounds each step (connecting, then any stretch without progress).
@@ -29,6 +30,7 @@ export interface ExchangeResult {
 /** The commands to send, built once the connection is known (SELECT only when the cached db differs). */
 export type BuildBatch = (needSelect: boolean) => { data: Buffer; expected: number };
 
+/** Redis's MIGRATE_SOCKET_CACHE_TTL (seconds of idleness before a cached connection is closed) and _ITEMS. */
 const CACHE_TTL_MS = 10_000;
 const CACHE_MAX = 64;
 
@@ -38,9 +40,22 @@ interface CachedConn {
   timer: NodeJS.Timeout | null;
 }
 
-const cache = new Map<string, CachedConn>();
+/** The connections cached by one server (an engine), by "host:port". */
+type ConnCache = Map<string, CachedConn>;
 
-function dropCached(name: string): void {
+/** One cache per owner (the engine): several servers may run in one process. */
+const caches = new WeakMap<object, ConnCache>();
+
+function cacheOf(owner: object): ConnCache {
+  let c = caches.get(owner);
+  if (c === undefined) {
+    c = new Map();
+    caches.set(owner, c);
+  }
+  return c;
+}
+
+function dropCached(cache: ConnCache, name: string): void {
   const c = cache.get(name);
   if (c === undefined) return;
   cache.delete(name);
@@ -48,12 +63,16 @@ function dropCached(name: string): void {
   c.socket.destroy();
 }
 
-function putCached(name: string, socket: net.Socket, lastDb: number): void {
-  dropCached(name);
-  if (cache.size >= CACHE_MAX) dropCached(cache.keys().next().value!);
+function putCached(cache: ConnCache, name: string, socket: net.Socket, lastDb: number): void {
+  dropCached(cache, name);
+  // Full: Redis closes a random cached connection to make room.
+  if (cache.size >= CACHE_MAX) {
+    const names = [...cache.keys()];
+    dropCached(cache, names[Math.floor(Math.random() * names.length)]!);
+  }
   const c: CachedConn = { socket, lastDb, timer: null };
   c.timer = setTimeout(() => {
-    if (cache.get(name) === c) dropCached(name);
+    if (cache.get(name) === c) dropCached(cache, name);
   }, CACHE_TTL_MS);
   c.timer.unref();
   socket.removeAllListeners('data');
@@ -71,9 +90,16 @@ function putCached(name: string, socket: net.Socket, lastDb: number): void {
   cache.set(name, c);
 }
 
-/** Close every cached MIGRATE connection (shutdown, tests). */
-export function closeMigrateConnections(): void {
-  for (const name of [...cache.keys()]) dropCached(name);
+/** INFO migrate_cached_sockets: the connections `owner` keeps cached. */
+export function migrateCachedSockets(owner: object): number {
+  return caches.get(owner)?.size ?? 0;
+}
+
+/** Close the cached MIGRATE connections of `owner` (shutdown, tests). */
+export function closeMigrateConnections(owner: object): void {
+  const cache = caches.get(owner);
+  if (cache === undefined) return;
+  for (const name of [...cache.keys()]) dropCached(cache, name);
 }
 
 /** DNS failures are connect errors; anything else before the connection is up surfaces, as in Redis, when writing. */
@@ -156,7 +182,8 @@ function talk(socket: net.Socket, data: Buffer, expected: number, timeoutMs: num
  * is cached afterwards unless a socket error occurred; `targetError` tells
  * whether the target answered an error (its db is then unknown).
  */
-export async function exchange(host: string, port: number, db: number, timeoutMs: number, build: BuildBatch): Promise<ExchangeResult> {
+export async function exchange(owner: object, host: string, port: number, db: number, timeoutMs: number, build: BuildBatch): Promise<ExchangeResult> {
+  const cache = cacheOf(owner);
   const name = `${host}:${port}`;
   for (let attempt = 0; ; attempt++) {
     const cached = cache.get(name);
@@ -185,7 +212,7 @@ export async function exchange(host: string, port: number, db: number, timeoutMs
       return { lines: r.lines, error: r.error };
     }
     const failed = r.lines.some((l) => l.startsWith('-'));
-    putCached(name, socket, failed ? -1 : db);
+    putCached(cache, name, socket, failed ? -1 : db);
     return { lines: r.lines, error: null };
   }
 }

@@ -8,6 +8,8 @@ import { CommandError, Err } from '../errors.js';
 import { is } from '../commands/args.js';
 import { registerDebugSubcommand } from '../server/debug-commands.js';
 import { persistenceOf } from './persistence.js';
+import { setAofFlushSleep } from './aof-writer.js';
+import { setSkipChecksumValidation } from './dump-restore.js';
 import { AofLoadJob, newProgress, rdbFileJob, runSync, LoadError } from './loading.js';
 import { readManifest } from './aof-manifest.js';
 import { RdbError } from './rdb-decoder.js';
@@ -114,6 +116,7 @@ function debugLoadaof(s: Session): void {
   p.aof.writer?.flushAndSync();
   const m = readManifest(p.aof.dir, e.config.str('appendfilename'));
   if (m === null) throw new CommandError('ERR There is no AOF to load (no manifest in the AOF directory).');
+  p.aof.reloadedManifest(m);
   emptyAll(s);
   const wasLoading = e.loading;
   e.loading = true;
@@ -160,6 +163,32 @@ registerDebugSubcommand({
   maxArgs: 2,
   help: ['LOADAOF', '    Flush the AOF buffers on disk and reload the AOF in memory.'],
   handler: debugLoadaof,
+});
+
+registerDebugSubcommand({
+  name: 'AOF-FLUSH-SLEEP',
+  minArgs: 3,
+  maxArgs: 3,
+  help: ['AOF-FLUSH-SLEEP <microsec>', '    Server will sleep before flushing the AOF, this is used for testing.'],
+  handler: (s, argv) => {
+    // Like Redis's atoi: the leading digits, 0 when there are none.
+    const m = /^\s*[+-]?\d+/.exec(argv[2]!);
+    setAofFlushSleep(s.engine, m === null ? 0 : Number.parseInt(m[0], 10));
+    s.reply.ok();
+  },
+});
+
+registerDebugSubcommand({
+  name: 'SET-SKIP-CHECKSUM-VALIDATION',
+  minArgs: 3,
+  maxArgs: 3,
+  help: ['SET-SKIP-CHECKSUM-VALIDATION <0|1>', "    Enables or disables checksum checks for RDB files and RESTORE's payload."],
+  handler: (s, argv) => {
+    // Like Redis's atoi: the leading digits, 0 when there are none.
+    const m = /^\s*[+-]?\d+/.exec(argv[2]!);
+    setSkipChecksumValidation(s.engine, m !== null && Number.parseInt(m[0], 10) !== 0);
+    s.reply.ok();
+  },
 });
 
 const srv = { group: 'server' } as const;

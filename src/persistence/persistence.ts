@@ -16,6 +16,9 @@ import { extendInfoSection, type InfoFields } from '../server/info.js';
 import { rdbSnapshotFile, SaveAborted, type SnapshotFile } from './rdb-save.js';
 import { newProgress, rdbFileJob, runBackground, type LoadProgress } from './loading.js';
 import { AofControl } from './aof-control.js';
+import { ChildProxy } from './child-proxy.js';
+import { RdbChecksumError, RdbError, redisErrorReason } from './rdb-format.js';
+import { rdbReplication } from '../server/repl-feed.js';
 
 const MISCONF_RDB =
   "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
@@ -28,6 +31,10 @@ export interface ChildJob {
   file: SnapshotFile;
   /** ms */
   startTime: number;
+  /** The placeholder child process (child-proxy.ts), set while the job is in the slot. */
+  proxy?: ChildProxy;
+  /** The signal that killed the placeholder: the job was aborted by it. */
+  signal?: number;
 }
 
 const registry = new WeakMap<Engine, Persistence>();
@@ -45,7 +52,27 @@ export function installPersistence(e: Engine): Persistence {
 }
 
 export class Persistence {
-  child: ChildJob | null = null;
+  private job: ChildJob | null = null;
+  /** Background jobs started in the child slot (INFO total_forks). */
+  forks = 0;
+  /** The job in the "child" slot; filling the slot starts its placeholder process, emptying it ends that. */
+  get child(): ChildJob | null {
+    return this.job;
+  }
+  set child(j: ChildJob | null) {
+    const old = this.job;
+    if (old === j) return;
+    this.job = j;
+    if (old !== null) old.proxy?.release();
+    if (j !== null && j.proxy === undefined) {
+      this.forks++;
+      j.proxy = new ChildProxy((sig) => {
+        if (this.job !== j) return;
+        j.signal = sig;
+        j.file.abort();
+      });
+    }
+  }
   bgsaveScheduled = false;
   lastBgsaveOk = true;
   /** Unix seconds of the last BGSAVE attempt. */
@@ -70,6 +97,9 @@ export class Persistence {
     cfg.onChange('save', () => this.updateGate());
     extendInfoSection('persistence', (e, f) => {
       if (e === this.engine) this.info(f);
+    });
+    extendInfoSection('stats', (e, f) => {
+      if (e === this.engine) f.set('total_forks', this.forks);
     });
   }
 
@@ -112,14 +142,41 @@ export class Persistence {
       } else {
         const file = this.rdbPath;
         if (fs.existsSync(file)) {
-          await runBackground(rdbFileJob(e, file, {}, progress), onProgress);
-          e.log.notice(`Done loading RDB, keys loaded: ${progress.keysLoaded}, keys expired: ${progress.keysExpired}.`);
+          // The replication history the file was at (AUX fields): continued by replicas' PSYNCs.
+          const aux = new Map<string, string>();
+          const feedRepl = e.role === 'master' && rdbReplication.beforeLoad !== null;
+          if (feedRepl) rdbReplication.beforeLoad!(e);
+          await runBackground(rdbFileJob(e, file, { feedRepl, onAux: (k, v) => aux.set(k, v) }, progress), onProgress);
+          const id = aux.get('repl-id');
+          const offset = Number(aux.get('repl-offset') ?? -1);
+          const db = Number(aux.get('repl-stream-db') ?? -1);
+          const valid = id !== undefined && id.length === 40 && Number.isSafeInteger(offset) && offset >= 0 && Number.isInteger(db) && db >= 0;
+          rdbReplication.restore?.(e, valid ? { id, offset, db } : null);
+          if (progress.emptyKeysSkipped > 0) {
+            e.log.warning(
+              `Done loading RDB, keys loaded: ${progress.keysLoaded}, keys expired: ${progress.keysExpired}, empty keys skipped: ${progress.emptyKeysSkipped}.`,
+            );
+          } else e.log.notice(`Done loading RDB, keys loaded: ${progress.keysLoaded}, keys expired: ${progress.keysExpired}.`);
           e.log.notice(`DB loaded from disk: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
         }
       }
       this.lastLoadKeysLoaded = progress.keysLoaded;
       this.lastLoadKeysExpired = progress.keysExpired;
     } catch (err) {
+      if (err instanceof RdbError && !e.config.bool('appendonly')) {
+        // Redis's own lines for a damaged dump.rdb.
+        if (err instanceof RdbChecksumError) {
+          e.log.warning(`Wrong RDB checksum expected: (${err.expected.toString(16)}) but got (${err.got.toString(16)}). Aborting now.`);
+          e.log.warning(`Internal error in RDB reading offset ${progress.loadedBytes}, function at rdb.c:3225 -> RDB CRC error`);
+        } else {
+          const msg = `Internal error in RDB reading offset ${progress.loadedBytes}, function at rdb.c:0 -> ${redisErrorReason(err)}`;
+          e.log.warning(msg);
+          // Redis then checks the file (redis-check-rdb's report, unprefixed).
+          e.log.raw(`--- RDB ERROR DETECTED ---\n[offset ${Math.max(0, err.offset)}] ${msg}\n[additional info] ${err.message}`);
+        }
+        e.log.warning('Terminating server after rdb file reading failure.');
+        throw err;
+      }
       e.log.warning(`${(err as Error).message}`);
       // Redis exits right after an AOF's own message (scripts read the log's last line); an RDB gets one line more.
       if (!e.config.bool('appendonly')) e.log.warning('Fatal error loading the DB, check server logs. Exiting.');
@@ -196,7 +253,13 @@ export class Persistence {
         if (this.child === job) this.child = null;
         this.lastBgsaveTimeSec = Math.round((Date.now() - job.startTime) / 1000);
         if (err instanceof SaveAborted) {
-          e.log.warning('Background saving terminated by signal 10');
+          // killChild() (SIGUSR1 in Redis: not an error), or the placeholder child killed by a signal.
+          const sig = job.signal ?? 10;
+          e.log.warning(`Background saving terminated by signal ${sig}`);
+          if (sig !== 10) {
+            this.lastBgsaveOk = false;
+            this.updateGate();
+          }
         } else {
           e.log.warning(`Write error saving DB on disk: ${err.message}`);
           e.log.warning('Background saving error');
@@ -220,7 +283,7 @@ export class Persistence {
   /** Start what BGSAVE SCHEDULE / BGREWRITEAOF / enabling the AOF scheduled, when the slot is free. */
   runScheduled(): void {
     if (this.child !== null) return;
-    if (this.aof.rewriteScheduled) {
+    if (this.aof.rewriteScheduled && !this.aof.rewriteLimited()) {
       this.aof.startRewrite();
       return;
     }
@@ -302,7 +365,8 @@ export class Persistence {
     set('current_save_keys_processed', snap?.keysDone ?? 0);
     set('current_save_keys_total', snap?.keysTotal ?? 0);
     set('rdb_changes_since_last_save', e.dirty);
-    set('rdb_bgsave_in_progress', c?.type === 'rdb' ? 1 : 0);
+    // An RDB image being made for replicas counts too (Redis forks the same child for it).
+    set('rdb_bgsave_in_progress', c?.type === 'rdb' || rdbReplication.syncInProgress?.(this.engine) === true ? 1 : 0);
     set('rdb_last_save_time', e.lastSave);
     set('rdb_last_bgsave_status', this.lastBgsaveOk ? 'ok' : 'err');
     set('rdb_last_bgsave_time_sec', this.lastBgsaveTimeSec);

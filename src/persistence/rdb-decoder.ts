@@ -15,7 +15,7 @@
  */
 import type { Value } from '../keyspace/values.js';
 import { Crc64 } from './crc64.js';
-import { NeedMore, RDB_MAX_READ_VERSION, RdbError, RdbOpcode, RdbReader, RdbType } from './rdb-format.js';
+import { NeedMore, RDB_MAX_READ_VERSION, RdbChecksumError, RdbError, RdbOpcode, RdbReader, RdbType } from './rdb-format.js';
 import { DEFAULT_RDB_LIMITS, isKnownType, moduleTypeName, readValue, type RdbLimits } from './rdb-value-reader.js';
 
 export { RdbError } from './rdb-format.js';
@@ -38,10 +38,13 @@ export interface RdbDecoderOptions {
   limits?: Partial<RdbLimits>;
   /** Do not verify the CRC-64 trailer. */
   skipChecksum?: boolean;
+  /** Called with the key of each empty aggregate skipped. */
+  onEmptyKey?: (key: string) => void;
 }
 
 export class RdbDecoder {
   readonly source: string;
+  private readonly onEmptyKey: ((key: string) => void) | undefined;
   private readonly limits: RdbLimits;
   private readonly verify: boolean;
   /** Working buffer and position in it; `base` is the file offset of buf[0]. */
@@ -68,6 +71,7 @@ export class RdbDecoder {
 
   constructor(opts: RdbDecoderOptions) {
     this.source = opts.source;
+    this.onEmptyKey = opts.onEmptyKey;
     this.limits = { ...DEFAULT_RDB_LIMITS, ...opts.limits };
     this.verify = opts.skipChecksum !== true;
   }
@@ -158,6 +162,9 @@ export class RdbDecoder {
           this.wantAbs = Math.max(e.at, itemStart + 2 * (haveNow - itemStart));
           return events;
         }
+        if (e instanceof RdbChecksumError) {
+          throw new RdbChecksumError(`${this.source}: ${e.message} (at byte offset ${e.offset})`, e.offset, e.expected, e.got, e.reason);
+        }
         if (e instanceof RdbError) throw this.err(e.message, e.offset >= 0 ? e.offset : this.base + start);
         throw e;
       }
@@ -182,7 +189,13 @@ export class RdbDecoder {
       const stored = r.bytes(8);
       const value = stored.readBigUInt64LE(0);
       if (this.verify && value !== 0n && !this.crc.matchesLE(stored, 0)) {
-        throw new RdbError(`wrong RDB checksum: expected ${this.crc.value.toString(16).padStart(16, '0')}, file has ${value.toString(16).padStart(16, '0')}`, at);
+        const expected = this.crc.value;
+        throw new RdbChecksumError(
+          `wrong RDB checksum: expected ${expected.toString(16).padStart(16, '0')}, file has ${value.toString(16).padStart(16, '0')}`,
+          at,
+          expected,
+          value,
+        );
       }
       this.state = 'done';
       return { t: 'eof', checksum: value };
@@ -263,7 +276,10 @@ export class RdbDecoder {
         this.expireAt = 0;
         this.idle = -1;
         this.freq = -1;
-        if (ev === null) this.emptyKeysSkipped++;
+        if (ev === null) {
+          this.emptyKeysSkipped++;
+          this.onEmptyKey?.(key);
+        }
         else this.keys++;
         return ev;
       }
@@ -287,10 +303,11 @@ export function decodeRdb(data: Buffer, opts: RdbDecoderOptions): RdbEvent[] {
  * Check a DUMP payload's footer: an RDB version this server reads (at most
  * `maxVersion`) and a matching CRC-64. Returns the version, or -1.
  */
-export function verifyDumpPayload(p: Buffer, maxVersion = RDB_MAX_READ_VERSION): number {
+export function verifyDumpPayload(p: Buffer, maxVersion = RDB_MAX_READ_VERSION, skipCrc = false): number {
   if (p.length < 10) return -1;
   const version = p.readUInt16LE(p.length - 10);
   if (version > maxVersion) return -1;
+  if (skipCrc) return version;
   const crc = new Crc64().update(p, 0, p.length - 8);
   return crc.matchesLE(p, p.length - 8) ? version : -1;
 }

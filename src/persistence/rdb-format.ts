@@ -77,6 +77,28 @@ export class RdbError extends Error {
   }
 }
 
+/** Redis's wording for a malformed encoded blob ("Ziplist integrity check failed."), else the decoder's reason. */
+export function redisErrorReason(e: RdbError): string {
+  const m = /^invalid ((?:zset |hash |stream )?(?:ziplist|listpack)|intset|zipmap)\b/.exec(e.reason);
+  if (m !== null) return `${m[1]![0]!.toUpperCase()}${m[1]!.slice(1)} integrity check failed.`;
+  if (/^(stream listpack|empty listpack inside stream)/.test(e.reason)) return 'Stream listpack integrity check failed.';
+  if (/^duplicate|odd number of elements/.test(e.reason)) return `${e.reason}: integrity check failed.`;
+  return e.reason;
+}
+
+/** The CRC-64 trailer does not match the data (`expected`: computed; `got`: stored in the file). */
+export class RdbChecksumError extends RdbError {
+  constructor(
+    message: string,
+    offset: number,
+    readonly expected: bigint,
+    readonly got: bigint,
+    reason = message,
+  ) {
+    super(message, offset, reason);
+  }
+}
+
 /** Thrown by the reader when the buffered input ends inside an item (incremental decoding). */
 export class NeedMore {
   constructor(readonly at: number) {}

@@ -324,8 +324,16 @@ export function parseZiplist(b: Buffer): string[] {
   const out: string[] = [];
   let p = 10;
   const end = b.length - 1;
+  const tail = b.readUInt32LE(4);
+  let prevSize = 0;
+  let last = 10;
   while (p < end) {
-    // prevlen: 1 byte, or 0xFE + u32
+    // prevlen (1 byte, or 0xFE + u32): the size of the previous entry, 0 for the first.
+    const start = p;
+    last = start;
+    if (b[p] === 0xfe && p + 5 > end) throw new BlobError('ziplist truncated');
+    const prevlen = b[p] === 0xfe ? b.readUInt32LE(p + 1) : b[p]!;
+    if (prevlen !== prevSize) throw new BlobError(`ziplist entry prevlen ${prevlen} does not match the previous entry's size ${prevSize}`);
     p += b[p] === 0xfe ? 5 : 1;
     if (p >= end) throw new BlobError('ziplist truncated');
     const c = b[p]!;
@@ -371,9 +379,11 @@ export function parseZiplist(b: Buffer): string[] {
       throw new BlobError(`invalid ziplist encoding byte 0x${c.toString(16)}`);
     }
     if (p > end) throw new BlobError('ziplist entry runs past the end');
+    prevSize = p - start;
     out.push(s);
   }
   if (p !== end || b[end] !== 0xff) throw new BlobError('ziplist not terminated by 0xFF');
+  if (tail !== last) throw new BlobError(`ziplist tail offset ${tail} is not the last entry's offset ${last}`);
   if (declared !== 65535 && declared !== out.length) throw new BlobError(`ziplist header says ${declared} elements, found ${out.length}`);
   return out;
 }

@@ -22,6 +22,7 @@ import type { BodyPieces } from './rdb-slices.js';
 import { Crc64 } from './crc64.js';
 import { fsyncDir } from './aof-manifest.js';
 import { libraryCodes } from '../scripting/function-library.js';
+import { rdbReplication } from '../server/repl-feed.js';
 
 const RDB_OPCODE_EOF = 0xff;
 
@@ -58,6 +59,13 @@ export class RdbFormat implements SnapshotFormat {
     e.aux('redis-bits', '64');
     e.aux('ctime', String(Math.floor(Date.now() / 1000)));
     e.aux('used-mem', String(usedMemory(engine)));
+    // The replication history this data set is at (a restarted server continues it with PSYNC).
+    const repl = aofBase ? null : (rdbReplication.saveInfo?.(engine) ?? null);
+    if (repl !== null) {
+      e.aux('repl-stream-db', String(repl.db));
+      e.aux('repl-id', repl.id);
+      e.aux('repl-offset', String(repl.offset));
+    }
     e.aux('aof-base', aofBase ? '1' : '0');
     for (const code of libraryCodes(engine)) e.functionLibrary(code);
     const out = e.take();
@@ -205,7 +213,7 @@ export class SnapshotFile {
           if (this.aborted) throw new SaveAborted('aborted');
           inFlight = this.writeAsync([staged]);
         }
-        if (delay > 0) await sleep((maxKeys * delay) / 1000);
+        if (delay > 0) await this.sleep((maxKeys * delay) / 1000);
         else await yieldTurn();
       }
       if (inFlight !== null) await inFlight;
@@ -273,15 +281,28 @@ export class SnapshotFile {
   abort(): void {
     this.aborted = true;
     this.snapshot.close();
+    this.wake?.();
+  }
+
+  /** Wakes the rdb-key-save-delay sleep in course (abort). */
+  private wake: (() => void) | null = null;
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((r) => {
+      const t = setTimeout(done, ms);
+      const self = this;
+      function done(): void {
+        clearTimeout(t);
+        self.wake = null;
+        r();
+      }
+      this.wake = done;
+    });
   }
 }
 
 function yieldTurn(): Promise<void> {
   return new Promise((r) => setImmediate(r));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 function closeFd(fd: number): Promise<void> {

@@ -235,7 +235,7 @@ export function parseStreamNode(master: StreamID, lp: Buffer, at: number, out: S
   try {
     items = parseListpack(lp);
   } catch (e) {
-    if (e instanceof BlobError) throw new RdbError(`invalid stream listpack: ${e.message}`, at);
+    if (e instanceof BlobError || e instanceof RangeError) throw new RdbError(`invalid stream listpack: ${e.message}`, at);
     throw e;
   }
   if (items.length === 0) throw new RdbError('empty listpack inside stream', at);
@@ -319,9 +319,13 @@ export function readStreamData(r: RdbReader, type: number): { entries: StreamEnt
       inPel.add(`${id.ms}-${id.seq}`);
     }
     const consumers: StreamConsumerData[] = [];
+    const names = new Set<string>();
     const nc = r.len();
     for (let j = 0; j < nc; j++) {
+      const nameAt = r.offset;
       const cname = r.string();
+      if (names.has(cname)) throw new RdbError('Duplicate stream consumer detected.', nameAt);
+      names.add(cname);
       const seenTime = r.millis();
       const activeTime = type === RdbType.STREAM_LISTPACKS_3 ? r.millis() : -1;
       const ids: StreamID[] = [];

@@ -69,7 +69,8 @@ function blob<T>(r: RdbReader, parse: (b: Buffer) => T, what: string): T {
   try {
     return parse(b);
   } catch (e) {
-    if (e instanceof BlobError) throw new RdbError(`invalid ${what}: ${e.message}`, at);
+    // A read past the blob's end (Buffer RangeError) is malformed data too.
+    if (e instanceof BlobError || e instanceof RangeError) throw new RdbError(`invalid ${what}: ${e.message}`, at);
     throw e;
   }
 }
@@ -184,7 +185,7 @@ export function readValue(r: RdbReader, type: number, limits: RdbLimits): Value 
     }
     case RdbType.ZSET_ZIPLIST:
     case RdbType.ZSET_LISTPACK: {
-      const items = type === RdbType.ZSET_ZIPLIST ? blob(r, parseZiplist, 'ziplist') : blob(r, parseListpack, 'listpack');
+      const items = type === RdbType.ZSET_ZIPLIST ? blob(r, parseZiplist, 'zset ziplist') : blob(r, parseListpack, 'zset listpack');
       if (items.length % 2 !== 0) throw new RdbError('sorted set listpack with an odd number of elements', at);
       if (items.length === 0) return null;
       const members: string[] = [];
@@ -213,9 +214,11 @@ export function readValue(r: RdbReader, type: number, limits: RdbLimits): Value 
     case RdbType.HASH_LISTPACK: {
       const items =
         type === RdbType.HASH_ZIPMAP ? blob(r, parseZipmap, 'zipmap')
-        : type === RdbType.HASH_ZIPLIST ? blob(r, parseZiplist, 'ziplist')
-        : blob(r, parseListpack, 'listpack');
+        : type === RdbType.HASH_ZIPLIST ? blob(r, parseZiplist, 'hash ziplist')
+        : blob(r, parseListpack, 'hash listpack');
       if (items.length % 2 !== 0) throw new RdbError('hash listpack with an odd number of elements', at);
+      // Redis's zipmap validation refuses an empty one (an empty ziplist/listpack is an empty key).
+      if (items.length === 0 && type === RdbType.HASH_ZIPMAP) throw new RdbError('invalid zipmap: empty zipmap', at);
       if (items.length === 0) return null;
       const fields: string[] = [];
       const values: string[] = [];

@@ -230,9 +230,13 @@ function oneLine(s: string): string {
   return s.replace(/[\r\n]/g, ' ');
 }
 
-/** The string field `name` of the table at the top of the stack, or null. */
+/**
+ * The string field `name` of the table at the top of the stack, or null.
+ * Raw reads, as Redis 7.0's: a table whose __index raises (the globals
+ * `return _G` gives) is converted without running it.
+ */
 function stringField(L: LuaState, name: string): string | null {
-  lua.lua_getfield(L, -1, toLuaBytes(name));
+  rawField(L, name);
   const v = lua.lua_type(L, -1) === lua.LUA_TSTRING ? getString(L, -1) : null;
   lua.lua_pop(L, 1);
   return v;
@@ -293,8 +297,13 @@ export function writeLuaValue(L: LuaState, r: Reply, resp: 2 | 3, depth = 0): vo
 }
 
 /** {double=}, {big_number=}, {map=}, {set=} under setresp(3). */
+function rawField(L: LuaState, name: string): void {
+  lua.lua_pushstring(L, toLuaBytes(name));
+  lua.lua_rawget(L, -2);
+}
+
 function writeResp3Table(L: LuaState, r: Reply, depth: number): boolean {
-  lua.lua_getfield(L, -1, toLuaBytes('double'));
+  rawField(L, 'double');
   if (lua.lua_type(L, -1) === lua.LUA_TNUMBER) {
     r.double(lua.lua_tonumber(L, -1) as number);
     lua.lua_pop(L, 1);
@@ -303,11 +312,22 @@ function writeResp3Table(L: LuaState, r: Reply, depth: number): boolean {
   lua.lua_pop(L, 1);
   const big = stringField(L, 'big_number');
   if (big !== null) {
-    r.bigNumber(big);
+    // Redis turns the newlines of a big number into spaces (RESP lines cannot hold them).
+    r.bigNumber(oneLine(big));
     return true;
   }
+  rawField(L, 'verbatim_string');
+  if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
+    const format = stringField(L, 'format');
+    const text = format !== null ? stringField(L, 'string') : null;
+    lua.lua_pop(L, 1);
+    if (text !== null) {
+      r.verbatim(text, format!);
+      return true;
+    }
+  } else lua.lua_pop(L, 1);
   for (const kind of ['map', 'set'] as const) {
-    lua.lua_getfield(L, -1, toLuaBytes(kind));
+    rawField(L, kind);
     if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
       lua.lua_pop(L, 1);
       continue;

@@ -40,6 +40,7 @@ function loadFengari(): Fengari {
   const before = process.env.FENGARICONF;
   process.env.FENGARICONF = JSON.stringify({ LUA_COMPAT_FLOATSTRING: true });
   try {
+    fixPcallHookFlag(require);
     const f = require('fengari') as Fengari;
     // Float → string coercions (`..`, string.format('%s'), lua_tolstring) as Lua 5.1's "%.14g":
     // the VM and the API call this through the module's exports.
@@ -55,6 +56,28 @@ function loadFengari(): Fengari {
     if (before === undefined) delete process.env.FENGARICONF;
     else process.env.FENGARICONF = before;
   }
+}
+
+/**
+ * fengari 0.1.5's lua_pcallk, on its yieldable path (pcall/xpcall inside a
+ * coroutine, where every script runs), never records 'allowhook' in the
+ * call's CIST_OAH bit (`callstatus &= ~OAH | allowhook` leaves the bit as it
+ * was, 0), so the first error a pcall catches turns hooks off for the rest
+ * of the coroutine: a script that caught an error could then never be found
+ * busy nor killed. Setting the bit beforehand makes that line the `setoah`
+ * of the C code. Patched before fengari's modules copy the export.
+ */
+function fixPcallHookFlag(require: NodeJS.Require): void {
+  const lapi = require('fengari/src/lapi.js') as { lua_pcallk: (L: any, n: number, r: number, ef: number, ctx: number, k: unknown) => number };
+  const { CIST_OAH } = require('fengari/src/lstate.js') as { CIST_OAH: number };
+  const original = lapi.lua_pcallk;
+  if ((original as { fixed?: boolean }).fixed) return;
+  const fixed = (L: any, nargs: number, nresults: number, errfunc: number, ctx: number, k: unknown): number => {
+    if (k !== null && L.nny === 0) L.ci.callstatus |= CIST_OAH;
+    return original(L, nargs, nresults, errfunc, ctx, k);
+  };
+  (fixed as { fixed?: boolean }).fixed = true;
+  lapi.lua_pcallk = fixed;
 }
 
 export const fengari = loadFengari();

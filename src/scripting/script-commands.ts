@@ -1,8 +1,8 @@
 /**
  * EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (LOAD EXISTS FLUSH KILL
- * DEBUG HELP). Scripts run synchronously to completion on the engine's one
- * event loop (so they are atomic, and SCRIPT KILL always answers NOTBUSY);
- * see script-runner.ts for the Lua side.
+ * DEBUG HELP). Scripts run to completion, atomically; one running past
+ * busy-reply-threshold is busy (script-busy.ts) and SCRIPT KILL can end it.
+ * See script-runner.ts for the Lua side.
  */
 import type { CommandSpec, KeySpec } from '../commands/command-table.js';
 import type { Session } from '../server/session.js';
@@ -11,7 +11,9 @@ import { is, longArg } from '../commands/args.js';
 import { replyHelpLines } from '../server/server-commands.js';
 import { numkeysIndexes } from '../zset/zset-common.js';
 import { numkeysScriptKeySpec } from '../server/function-commands.js';
-import { flushScripts, loadScript, runScript, scriptExists } from './script-runner.js';
+import { flushScripts, loadScript, runScript, scriptExists, setDenyScriptsDisabled } from './script-runner.js';
+import { registerDebugSubcommand } from '../server/debug-commands.js';
+import { killBusyScript } from './script-busy.js';
 
 /** Checks numkeys against the arguments, as Redis does before looking the script up. */
 function numKeys(argv: string[]): number {
@@ -51,6 +53,12 @@ function scriptFlush(s: Session, argv: string[]): void {
     throw new CommandError('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
   }
   flushScripts(s.engine);
+  s.reply.ok();
+}
+
+/** SCRIPT KILL: end the busy EVAL script (script-busy.ts has Redis's refusals). */
+function scriptKill(s: Session): void {
+  killBusyScript(s.engine, true);
   s.reply.ok();
 }
 
@@ -114,8 +122,21 @@ export const scriptingCommands: CommandSpec[] = [
       { name: 'exists', arity: -3, flags: ['noscript'], ...scripting, since: '2.6.0', tips: ['request_policy:all_shards', 'response_policy:agg_logical_and'], summary: 'Check existence of scripts in the script cache.', complexity: 'O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).', handler: scriptExistsCommand },
       { name: 'flush', arity: -2, flags: ['noscript'], ...scripting, since: '2.6.0', tips: allNodes, summary: 'Remove all the scripts from the script cache.', complexity: 'O(N) with N being the number of scripts in cache', handler: scriptFlush },
       { name: 'help', arity: 2, flags: ['loading', 'stale'], ...scripting, since: '5.0.0', summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', handler: (s) => replyHelpLines(s, SCRIPT_HELP) },
-      { name: 'kill', arity: 2, flags: ['noscript', 'allow_busy'], ...scripting, since: '2.6.0', tips: ['request_policy:all_shards', 'response_policy:one_succeeded'], summary: 'Kill the script currently in execution.', complexity: 'O(1)', handler: () => { throw new CommandError('NOTBUSY No scripts in execution right now.'); } },
+      { name: 'kill', arity: 2, flags: ['noscript', 'allow_busy'], ...scripting, since: '2.6.0', tips: ['request_policy:all_shards', 'response_policy:one_succeeded'], summary: 'Kill the script currently in execution.', complexity: 'O(1)', handler: scriptKill },
       { name: 'load', arity: 3, flags: ['noscript', 'stale'], ...scripting, since: '2.6.0', tips: allNodes, summary: 'Load the specified Lua script into the script cache.', complexity: 'O(N) with N being the length in bytes of the script body.', handler: scriptLoad },
     ],
   },
 ];
+
+// DEBUG SET-DISABLE-DENY-SCRIPTS 0|1: scripts may call commands flagged noscript (Redis's test hook; not in DEBUG HELP).
+registerDebugSubcommand({
+  name: 'SET-DISABLE-DENY-SCRIPTS',
+  minArgs: 3,
+  maxArgs: 3,
+  help: [],
+  handler: (s, argv) => {
+    // Redis reads the flag with atoi(): on when the text starts with a non-zero number.
+    setDenyScriptsDisabled(s.engine, /^\s*[+-]?0*[1-9]/.test(argv[2]!));
+    s.reply.ok();
+  },
+});

@@ -13,8 +13,10 @@
  * wrapped in MULTI/EXEC when there are several (Redis 7.0's effects
  * replication).
  */
-import { aclScriptCheck } from '../server/acl-check.js';
+import { ACL_OK, aclScriptCheck, checkCommand } from '../server/acl-check.js';
 import { createHash } from 'node:crypto';
+// The module binding, not the global (see server/dispatch.ts).
+import { performance } from 'node:perf_hooks';
 import type { Engine } from '../server/engine.js';
 import { Session } from '../server/session.js';
 import { call, memoryGate, writeGate } from '../server/dispatch.js';
@@ -23,20 +25,44 @@ import { formatDouble17g } from '../numbers/format.js';
 import { lua, newLuaState, compileScript, setGlobalArray, pushString, getString, toLuaBytes, fromLuaBytes, type LuaState } from './lua-vm.js';
 import { CollectReply, pushReply, writeLuaValue } from './lua-convert.js';
 import { evalScriptsMemory, evalVmMemory } from './script-memory.js';
+import { startBusy } from './script-busy.js';
+import { configCache } from '../commands/config-cache.js';
+import type { Reply } from '../protocol/reply.js';
 
 export function sha1hex(body: string): string {
   return createHash('sha1').update(Buffer.from(body, 'latin1')).digest('hex');
 }
 
-/** What one running script may do. */
-interface Run {
+/** What one running script may do, and its clock for busy-reply-threshold. */
+export interface Run {
   caller: Session;
   /** The script's sha (EVAL) or the function's name (FCALL). */
   sha: string;
+  /** The caller's command (FUNCTION STATS shows it while the script is busy). */
+  argv: string[];
   readOnly: boolean;
   /** Over maxmemory when the script started: denyoom commands are refused inside it. */
   oom: boolean;
+  /** A write command ran: SCRIPT KILL / FUNCTION KILL answer UNKILLABLE. */
+  wrote: boolean;
+  /** performance.now() at the start (0 when busy-reply-threshold is 0: the script never gets busy). */
+  start: number;
+  threshold: number;
+  /** May the script be suspended once busy (a top-level EVAL/FCALL of a network client)? */
+  yieldable: boolean;
+  /** Past the threshold and suspended at least once (script-busy.ts): runs in slices ending at `sliceEnd`. */
+  busy: boolean;
+  sliceEnd: number;
+  /** SCRIPT KILL / FUNCTION KILL asked for its end; the kill error was raised. */
+  killed: boolean;
+  killRaised: boolean;
+  /** "Slow script detected" was logged. */
+  logged: boolean;
 }
+
+/** Instructions between two looks at the clock (Redis: 100000 of its much faster VM). */
+const HOOK_COUNT = 1000;
+const THREAD_KEY = toLuaBytes('__script_thread');
 
 export interface ScriptFlags {
   noWrites: boolean;
@@ -54,8 +80,9 @@ export class ScriptContext {
   /** Protocol of the replies redis.call gives the script (redis.setresp). */
   resp: 2 | 3 = 2;
   run: Run | null = null;
-  /** Line of the innermost Lua frame when the last error was raised. */
-  errorLine = 0;
+  /** The thread scripts run in (reused while they end normally), and whether it has the count hook. */
+  private co: LuaState | null = null;
+  private coHook = false;
 
   /** `chunkName`: the Lua chunk name of user code (error positions): '@user_script', or '@user_function' for FUNCTION libraries. */
   constructor(
@@ -90,6 +117,7 @@ export class ScriptContext {
       return 1;
     });
     fn('log', (l) => this.redisLog(l));
+    fn('acl_check_cmd', (l) => this.aclCheckCmd(l));
     fn('setresp', (l) => {
       if (lua.lua_gettop(l) !== 1) return raise(l, 'ERR redis.setresp() requires one argument.');
       const v = lua.lua_tonumber(l, 1);
@@ -142,6 +170,34 @@ export class ScriptContext {
     return 0;
   }
 
+  /** The arguments of a redis lib call as a command line, or the error to raise. */
+  private argvOf(L: LuaState): string[] | string {
+    const n = lua.lua_gettop(L);
+    if (n === 0) return 'ERR Please specify at least one argument for this redis lib call';
+    const argv: string[] = new Array<string>(n);
+    for (let i = 1; i <= n; i++) {
+      const t = lua.lua_type(L, i);
+      if (t === lua.LUA_TSTRING) argv[i - 1] = getString(L, i)!;
+      else if (t === lua.LUA_TNUMBER) argv[i - 1] = formatDouble17g(lua.lua_tonumber(L, i) as number);
+      else return 'ERR Lua redis lib command arguments must be strings or integers';
+    }
+    return argv;
+  }
+
+  /** redis.acl_check_cmd(command, args...): may the script's user run this command line? */
+  private aclCheckCmd(L: LuaState): number {
+    const run = this.run;
+    if (run === null) return raise(L, 'ERR redis.acl_check_cmd can only be called inside a script invocation');
+    const argv = this.argvOf(L);
+    if (typeof argv === 'string') return raise(L, argv);
+    let cmd = this.engine.commands.get(argv[0]!);
+    if (cmd !== undefined && cmd.sub !== null && argv.length > 1) cmd = cmd.sub.get(argv[1]!.toLowerCase());
+    if (cmd === undefined) return raise(L, 'ERR Invalid command passed to redis.acl_check_cmd()');
+    const u = run.caller.aclUser;
+    lua.lua_pushboolean(L, u.unrestricted || checkCommand(u, cmd, argv).reason === ACL_OK);
+    return 1;
+  }
+
   /** redis.call (raise=true) and redis.pcall (raise=false). */
   private redisCall(L: LuaState, raise_: boolean): number {
     const fail = (msg: string): number => {
@@ -153,15 +209,8 @@ export class ScriptContext {
     };
     const run = this.run;
     if (run === null) return fail('ERR redis.call() can only be called inside a script invocation');
-    const n = lua.lua_gettop(L);
-    if (n === 0) return fail('ERR Please specify at least one argument for this redis lib call');
-    const argv: string[] = new Array<string>(n);
-    for (let i = 1; i <= n; i++) {
-      const t = lua.lua_type(L, i);
-      if (t === lua.LUA_TSTRING) argv[i - 1] = getString(L, i)!;
-      else if (t === lua.LUA_TNUMBER) argv[i - 1] = formatDouble17g(lua.lua_tonumber(L, i) as number);
-      else return fail('ERR Lua redis lib command arguments must be strings or integers');
-    }
+    const argv = this.argvOf(L);
+    if (typeof argv === 'string') return fail(argv);
     const e = this.engine;
     let cmd = e.commands.get(argv[0]!);
     if (cmd === undefined) return fail('ERR Unknown Redis command called from script');
@@ -174,7 +223,7 @@ export class ScriptContext {
     if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) {
       return fail('ERR Wrong number of args calling Redis command from script');
     }
-    if (cmd.flags.includes('noscript') || (cmd.parent !== null && cmd.parent.flags.includes('noscript'))) {
+    if ((cmd.flags.includes('noscript') || (cmd.parent !== null && cmd.parent.flags.includes('noscript'))) && !noscriptAllowed.has(e)) {
       return fail('ERR This Redis command is not allowed from script');
     }
     // ACL: the command runs under the caller's user (Redis checks it right after the noscript flag).
@@ -184,8 +233,11 @@ export class ScriptContext {
       if (run.readOnly) return fail('ERR Write commands are not allowed from read-only scripts.');
       if (writeGate.misconf !== null) return fail(writeGate.misconf);
       if (writeGate.readonlyReplica && e.role === 'slave' && !run.caller.obeyClient) return fail(Err.readonly);
+      // min-replicas-to-write not met: refused unless the script already wrote (it cannot stop halfway).
+      if (!run.wrote && writeGate.notEnoughReplicas?.(run.caller) === true) return fail(Err.noReplicas);
     }
     if (run.oom && cmd.denyOom) return fail(Err.oom);
+    if (cmd.isWrite) run.wrote = true;
     const c = this.collect;
     c.reset(this.resp);
     call(this.client, cmd, argv);
@@ -197,19 +249,90 @@ export class ScriptContext {
     return 1;
   }
 
-  /** The message handler of a script's pcall: notes the line of the innermost Lua frame. */
-  readonly msgh = (L: LuaState): number => {
+  /** The line of the innermost frame of user code in a thread that died of an error (its stack is left as it was). */
+  errorLine(co: LuaState): number {
     const ar = new lua.lua_Debug();
-    this.errorLine = 0;
-    for (let level = 1; lua.lua_getstack(L, level, ar); level++) {
-      lua.lua_getinfo(L, toLuaBytes('Sl'), ar);
-      if (ar.currentline > 0 && ar.source !== null && fromLuaBytes(ar.source) === this.chunkName) {
-        this.errorLine = ar.currentline;
-        break;
-      }
+    for (let level = 0; lua.lua_getstack(co, level, ar); level++) {
+      lua.lua_getinfo(co, toLuaBytes('Sl'), ar);
+      if (ar.currentline > 0 && ar.source !== null && fromLuaBytes(ar.source) === this.chunkName) return ar.currentline;
     }
-    return 1;
+    return 0;
+  }
+
+  /**
+   * The thread to run a script in: a coroutine, so that a busy script can be
+   * suspended (script-busy.ts). One that ended normally is reused; one that
+   * died of an error (or is suspended) is replaced. `hook`: with the count
+   * hook that watches busy-reply-threshold.
+   */
+  thread(hook: boolean): LuaState {
+    let co = this.co;
+    if (co === null || lua.lua_status(co) !== lua.LUA_OK) {
+      co = this.co = lua.lua_newthread(this.L);
+      lua.lua_setfield(this.L, lua.LUA_REGISTRYINDEX, THREAD_KEY);
+      this.coHook = false;
+    }
+    if (hook !== this.coHook) {
+      if (hook) lua.lua_sethook(co, this.hook, lua.LUA_MASKCOUNT, HOOK_COUNT);
+      else lua.lua_sethook(co, null, 0, 0);
+      this.coHook = hook;
+    }
+    return co;
+  }
+
+  /**
+   * The count hook (also inherited by coroutines the script creates): past
+   * busy-reply-threshold the script is suspended (yields to runLua, which
+   * makes it busy) if it may be, then yields again at the end of each slice;
+   * once killed it raises the kill error on every line, so that a pcall in
+   * the script cannot keep it alive.
+   */
+  private readonly hook = (L: LuaState): void => {
+    const run = this.run;
+    if (run === null || run.start === 0) return;
+    if (run.killed) {
+      lua.lua_sethook(L, this.hook, lua.LUA_MASKLINE, 0);
+      if (this.co !== null && this.co !== L) lua.lua_sethook(this.co, this.hook, lua.LUA_MASKLINE, 0);
+      // The thread is not reused (its hook is the line hook now).
+      this.co = null;
+      if (!run.killRaised) this.engine.log.warning('Lua script killed by user with SCRIPT KILL.');
+      run.killRaised = true;
+      raise(L, 'ERR Script killed by user with SCRIPT KILL...');
+      return;
+    }
+    const t = performance.now();
+    if (!run.busy) {
+      if (t - run.start < run.threshold) return;
+      if (!run.logged) {
+        run.logged = true;
+        this.engine.log.warning(
+          `Slow script detected: still in execution after ${Math.floor(t - run.start)} milliseconds. You can try killing the script using the ${this.chunkName === '@user_script' ? 'SCRIPT KILL' : 'FUNCTION KILL'} command. Script name is: ${run.sha}.`,
+        );
+      }
+      // Not from a nested coroutine (that would resume the script, not us), nor across a JS call (table.sort...).
+      if (run.yieldable && L === this.co && lua.lua_isyieldable(L)) lua.lua_yield(L, 0);
+    } else if (t >= run.sliceEnd && L === this.co && lua.lua_isyieldable(L)) lua.lua_yield(L, 0);
   };
+
+  /**
+   * A script's thread stopped (status of lua_resume, not a yield): write its
+   * result (the first value it returned) or its error to `reply`.
+   */
+  finishRun(co: LuaState, status: number, name: string, reply: Reply): void {
+    try {
+      if (status !== lua.LUA_OK) {
+        // A dead thread has no stack room left above its error value.
+        lua.lua_checkstack(co, 8);
+        reply.error(scriptError(co, ` script: ${name}, on ${this.chunkName}:${this.errorLine(co)}.`));
+      } else {
+        lua.lua_settop(co, 1);
+        writeLuaValue(co, reply, this.resp);
+      }
+    } finally {
+      if (status === lua.LUA_OK) lua.lua_settop(co, 0);
+      this.resp = 2;
+    }
+  }
 }
 
 /** Raise {err=msg} from a library function. */
@@ -238,6 +361,14 @@ function replyTable(L: LuaState, field: 'err' | 'ok'): number {
   pushString(L, s);
   lua.lua_setfield(L, -2, toLuaBytes(field));
   return 1;
+}
+
+/** Engines where DEBUG SET-DISABLE-DENY-SCRIPTS 1 lets scripts run commands flagged noscript (for tests). */
+const noscriptAllowed = new WeakSet<Engine>();
+
+export function setDenyScriptsDisabled(e: Engine, disabled: boolean): void {
+  if (disabled) noscriptAllowed.add(e);
+  else noscriptAllowed.delete(e);
 }
 
 const contexts = new WeakMap<Engine, ScriptContext>();
@@ -333,45 +464,68 @@ function pushStringArray(L: LuaState, items: readonly string[], from: number, to
   }
 }
 
+/** busy-reply-threshold, read on every script run. */
+const busyLimits = configCache({ threshold: 'busy-reply-threshold' });
+
 /**
  * Run `c` in `ctx` for `s`: keys = argv[3 .. 3+numkeys), args = the rest.
- * Writes the reply (or the error) to the caller.
+ * Writes the reply (or the error) to the caller, or, when the script got
+ * busy (ran past busy-reply-threshold), leaves it suspended with the caller
+ * blocked: script-busy.ts runs it to its end and replies then.
  */
 export function runLua(ctx: ScriptContext, s: Session, c: LuaCall, argv: string[], numkeys: number, readOnlyCommand: boolean): void {
   const { flags } = c;
   if (readOnlyCommand && flags.shebang && !flags.noWrites) {
     throw new CommandError('ERR Can not execute a script with write flag using *_ro command.');
   }
+  // A script that may write (flags without no-writes) is refused up front when min-replicas-to-write is not met.
+  if (flags.shebang && !flags.noWrites && writeGate.notEnoughReplicas?.(s) === true) throw new CommandError(Err.noReplicas);
   const overLimit = memoryGate.enabled && !memoryGate.freeMemoryIfNeeded(s);
   if (flags.shebang && !flags.noWrites && !flags.allowOom && overLimit) throw new CommandError(Err.oom);
+  // A script calling EVAL/FCALL of its own engine (only with DEBUG SET-DISABLE-DENY-SCRIPTS; Redis asserts there).
+  if (ctx.run !== null) throw new CommandError('ERR a script cannot run a script of the same engine');
   const L = ctx.L;
+  const e = s.engine;
   if (!c.keysAsArgs) {
     setGlobalArray(L, 'KEYS', argv, 3, 3 + numkeys);
     setGlobalArray(L, 'ARGV', argv, 3 + numkeys, argv.length);
   }
   ctx.client.select(s.dbIndex);
   ctx.resp = 2;
-  ctx.run = { caller: s, sha: c.name, readOnly: readOnlyCommand || flags.noWrites, oom: overLimit && !flags.allowOom };
-  lua.lua_settop(L, 0);
-  lua.lua_pushjsfunction(L, ctx.msgh);
-  c.push(L);
+  const threshold = busyLimits(e.config).threshold;
+  const run: Run = {
+    caller: s,
+    sha: c.name,
+    argv,
+    readOnly: readOnlyCommand || flags.noWrites,
+    oom: overLimit && !flags.allowOom,
+    wrote: false,
+    start: threshold > 0 ? performance.now() : 0,
+    threshold,
+    // Only a network client's own command can wait for its reply while others are served: not inside
+    // EXEC, not the master's stream or an AOF being loaded, not an in-process (sidecar) session.
+    yieldable: threshold > 0 && s.transport !== null && !s.inExec && !s.obeyClient && !e.loading,
+    busy: false,
+    sliceEnd: 0,
+    killed: false,
+    killRaised: false,
+    logged: false,
+  };
+  const co = ctx.thread(threshold > 0);
+  c.push(co);
   if (c.keysAsArgs) {
-    pushStringArray(L, argv, 3, 3 + numkeys);
-    pushStringArray(L, argv, 3 + numkeys, argv.length);
+    pushStringArray(co, argv, 3, 3 + numkeys);
+    pushStringArray(co, argv, 3 + numkeys, argv.length);
   }
+  ctx.run = run;
   let status: number;
   try {
-    status = lua.lua_pcall(L, c.keysAsArgs ? 2 : 0, 1, 1);
+    status = lua.lua_resume(co, L, c.keysAsArgs ? 2 : 0);
   } finally {
     ctx.run = null;
   }
-  try {
-    if (status !== 0) s.reply.error(scriptError(L, ` script: ${c.name}, on ${ctx.chunkName}:${ctx.errorLine}.`));
-    else writeLuaValue(L, s.reply, ctx.resp);
-  } finally {
-    lua.lua_settop(L, 0);
-    ctx.resp = 2;
-  }
+  if (status === lua.LUA_YIELD) return startBusy(ctx, co, run);
+  ctx.finishRun(co, status, c.name, s.reply);
   // The commands the script ran were propagated themselves (the EVAL is one execution unit).
   s.preventPropagation = true;
 }
@@ -380,7 +534,9 @@ export function runLua(ctx: ScriptContext, s: Session, c: LuaCall, argv: string[
 function scriptError(L: LuaState, where: string): string {
   const t = lua.lua_type(L, -1);
   if (t === lua.LUA_TTABLE) {
-    lua.lua_getfield(L, -1, toLuaBytes('err'));
+    // A raw read: a table with an __index that raises must not raise again here.
+    pushString(L, 'err');
+    lua.lua_rawget(L, -2);
     const err = lua.lua_type(L, -1) === lua.LUA_TSTRING ? getString(L, -1) : null;
     lua.lua_pop(L, 1);
     if (err !== null) return oneLine(err) + where;

@@ -150,6 +150,24 @@ export function checkCommand(u: AclUser, cmd: Command, argv: string[]): AclVerdi
   return { reason, index: lastIdx };
 }
 
+/**
+ * May `s` run this invocation through a selector that reads every key
+ * (~* / allkeys, or a %R~* pattern)? Redis's
+ * ACLUserCheckCmdWithUnrestrictedKeyAccess: SORT's BY and GET patterns,
+ * which name keys no key spec shows, need it.
+ */
+export function fullKeyReadAccess(s: Session, cmd: Command, argv: string[]): boolean {
+  const u = s.aclUser;
+  if (u.unrestricted || s.obeyClient) return true;
+  const cache = { keys: null as KeyRef[] | null };
+  const local: AclVerdict = { reason: 0, index: 0 };
+  for (const sel of u.selectors) {
+    if (selectorCheck(sel, cmd, argv, cache, local) !== ACL_OK) continue;
+    if (sel.allKeys || sel.patterns.some((p) => (p.flags & PERM_READ) !== 0 && p.pattern === '*')) return true;
+  }
+  return false;
+}
+
 /** Can `u` use this channel (PUBLISH-like) or literal pattern? */
 export function userChannelAllowed(u: AclUser, channel: string, isPattern: boolean): boolean {
   for (const sel of u.selectors) {

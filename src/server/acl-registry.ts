@@ -42,7 +42,13 @@ export class AclRegistry {
     if (directives.length > 0 && cfg.str('aclfile') !== '') {
       throw new Error('Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.');
     }
+    const declared = new Set<string>();
     for (const args of directives) {
+      // A user is declared once in the configuration (the default user included).
+      if (args[0] !== undefined && declared.has(args[0])) {
+        throw new Error(`Error in user declaration '${args[0]}': Duplicate user found. A user can only be defined once in config files`);
+      }
+      if (args[0] !== undefined) declared.add(args[0]);
       const err = this.defineUser(args, true);
       if (err !== null) throw new Error(`Error in user declaration '${args[0] ?? ''}': ${err}`);
     }
@@ -219,7 +225,7 @@ export class AclRegistry {
   loadFile(path: string, self?: Session): string | null {
     let text: string;
     try {
-      text = readFileSync(path, 'latin1');
+      text = readFileSync(this.engine.config.resolvePath(path), 'latin1');
     } catch (e) {
       return `Error loading ACLs, opening file '${path}': ${strerror(e as NodeJS.ErrnoException)}`;
     }
@@ -244,9 +250,10 @@ export class AclRegistry {
 
   saveFile(path: string): boolean {
     try {
-      const tmp = `${path}.tmp-${process.pid}`;
+      const file = this.engine.config.resolvePath(path);
+      const tmp = `${file}.tmp-${process.pid}`;
       writeFileSync(tmp, this.listLines().map((l) => l + '\n').join(''), 'latin1');
-      renameSync(tmp, path);
+      renameSync(tmp, file);
       return true;
     } catch (e) {
       this.engine.log.warning(`Opening temp ACL file for ACL SAVE: ${(e as Error).message}`);

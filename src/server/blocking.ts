@@ -127,7 +127,8 @@ export class BlockingRegistry {
 
   /** Offer ready keys to their waiters, FIFO, until no more can be served. */
   serveReadyKeys(): void {
-    if (this.ready.length === 0 || this.serving) return;
+    // While a script is busy its writes are not over: the keys it made ready are served when it ends.
+    if (this.ready.length === 0 || this.serving || this.engine.busyScript !== null) return;
     this.serving = true;
     try {
       while (this.ready.length > 0) {

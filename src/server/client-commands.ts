@@ -12,6 +12,10 @@ import { intArg, is } from '../commands/args.js';
 import { parseInt64 } from '../numbers/parse.js';
 import { validateClientName } from './connection-commands.js';
 import { isReplica } from './repl-feed.js';
+import { isMasterClient } from './replica-link.js';
+import { servedBlockedCall } from './dispatch.js';
+import { replyBufferInfo } from './reply-buffer.js';
+import { queryBufferFree } from './query-buffer.js';
 
 // ---- CLIENT LIST / CLIENT INFO ------------------------------------------------
 
@@ -25,8 +29,9 @@ function parseClientType(arg: string): ClientType {
   throw new CommandError(`ERR Unknown client type '${arg}'`);
 }
 
-/** The class Redis puts a client in: a MONITOR client counts as normal; replicas and masters are not clients here. */
+/** The class Redis puts a client in: a MONITOR client counts as normal. */
 function clientType(c: Session): ClientType {
+  if (isMasterClient(c)) return 'master';
   if (isReplica(c)) return 'replica';
   return c.subscriptionCount > 0 ? 'pubsub' : 'normal';
 }
@@ -36,6 +41,7 @@ function clientFlags(c: Session): string {
   let f = '';
   if (isReplica(c)) f += 'S';
   if (c.monitor) f += 'O';
+  if (isMasterClient(c)) f += 'M';
   if (c.subscriptionCount > 0) f += 'P';
   if (c.multi !== null) f += 'x';
   if (c.blocked !== null) f += 'b';
@@ -75,15 +81,16 @@ export function clientInfoLine(c: Session, current?: { cmd: string; argv: readon
   const argvMem = current ? argvBytes(current.argv) : 0;
   let multiMem = 0;
   if (c.multi !== null) for (const q of c.multi.queue) multiMem += argvBytes(q.argv) + 16 * q.argv.length;
+  const rb = replyBufferInfo(c);
   const totMem = CLIENT_BASE_MEM + REPLY_BUFFER_SIZE + qbuf + argvMem + multiMem + omem;
   let line =
     `id=${c.id} addr=${tr?.addr ?? ''} laddr=${tr?.laddr ?? ''} fd=${tr?.fd ?? -1} name=${c.name}` +
     ` age=${Math.floor((t - c.createdAt) / 1000)} idle=${Math.max(0, Math.floor((t - c.lastInteraction) / 1000))}` +
     ` flags=${clientFlags(c)} db=${c.dbIndex} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size}` +
-    ` multi=${c.multi === null ? -1 : c.multi.queue.length} qbuf=${qbuf} qbuf-free=0 argv-mem=${argvMem}` +
-    ` multi-mem=${multiMem} rbs=${REPLY_BUFFER_SIZE} rbp=${REPLY_BUFFER_SIZE} obl=0` +
+    ` multi=${c.multi === null ? -1 : c.multi.queue.length} qbuf=${qbuf} qbuf-free=${queryBufferFree(c, qbuf)} argv-mem=${argvMem}` +
+    ` multi-mem=${multiMem} rbs=${rb.size} rbp=${rb.peak} obl=0` +
     ` oll=${omem === 0 ? 0 : Math.ceil(omem / REPLY_BUFFER_SIZE)} omem=${omem} tot-mem=${totMem}` +
-    ` events=${omem > 0 ? 'rw' : 'r'} cmd=${current ? current.cmd : c.lastCommand} user=${c.user} redir=${c.engine.tracking.mode(c)?.redirect ?? -1} resp=${c.resp}`;
+    ` events=${omem > 0 ? 'rw' : 'r'} cmd=${current ? current.cmd : c.lastCommand} user=${isMasterClient(c) ? '(superuser)' : c.user} redir=${c.engine.tracking.mode(c)?.redirect ?? -1} resp=${c.resp}`;
   if (c.libName !== '' || c.libVer !== '') line += ` lib-name=${c.libName} lib-ver=${c.libVer}`;
   return line + '\n';
 }
@@ -224,6 +231,7 @@ function clientUnblock(s: Session, argv: string[]): void {
     s.reply.int(0);
     return;
   }
+  const call = b.call ?? null;
   if (asError) {
     s.engine.countError('UNBLOCKED');
     target.reply.error('UNBLOCKED client unblocked via CLIENT UNBLOCK');
@@ -231,6 +239,11 @@ function clientUnblock(s: Session, argv: string[]): void {
     target.blocked = null;
     target.transport?.resume();
   } else b.onTimeout();
+  // The blocked command ends here: Redis 7.0 counts it as failed (even for TIMEOUT), and logs its time.
+  if (call !== null) {
+    call.cmd.failedCalls++;
+    servedBlockedCall(target, call, 0);
+  }
   s.reply.int(1);
 }
 

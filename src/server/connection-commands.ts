@@ -219,6 +219,12 @@ function echo(s: Session, argv: string[]): void {
 }
 
 const conn = { group: 'connection' } as const;
+/** ASKING, READONLY, READWRITE: cluster client modes, which a non-cluster server refuses. */
+const clusterOnly = { group: 'cluster', acl: ['connection'], handler: clusterDisabled } as const;
+
+function clusterDisabled(): void {
+  throw new CommandError('ERR This instance has cluster support disabled');
+}
 const tx = { group: 'transactions' } as const;
 
 export const connectionCommands: CommandSpec[] = [
@@ -228,6 +234,9 @@ export const connectionCommands: CommandSpec[] = [
   { name: 'reset', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ...conn, summary: 'Reset the connection', since: '6.2.0', complexity: 'O(1)', handler: reset },
   { name: 'auth', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ...conn, summary: 'Authenticate to the server', since: '1.0.0', complexity: 'O(N) where N is the number of passwords defined for the user', handler: auth },
   { name: 'hello', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ...conn, summary: 'Handshake with Redis', since: '6.0.0', complexity: 'O(1)', handler: hello },
+  { name: 'asking', arity: 1, flags: ['fast'], ...clusterOnly, summary: 'Sent by cluster clients after an -ASK redirect', since: '3.0.0', complexity: 'O(1)' },
+  { name: 'readonly', arity: 1, flags: ['loading', 'stale', 'fast'], ...clusterOnly, summary: 'Enables read queries for a connection to a cluster replica node', since: '3.0.0', complexity: 'O(1)' },
+  { name: 'readwrite', arity: 1, flags: ['loading', 'stale', 'fast'], ...clusterOnly, summary: 'Disables read queries for a connection to a cluster replica node', since: '3.0.0', complexity: 'O(1)' },
   { name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], ...conn, summary: 'Change the selected database for the current connection', since: '1.0.0', complexity: 'O(1)', handler: select },
   { name: 'swapdb', arity: 3, flags: ['write', 'fast'], group: 'server', acl: ['keyspace', 'dangerous'], summary: 'Swaps two Redis databases', since: '4.0.0', complexity: 'O(N) where N is the count of clients watching or blocking on keys from both databases.', handler: swapdb },
   { name: 'multi', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], ...tx, summary: 'Mark the start of a transaction block', since: '1.2.0', complexity: 'O(1)', handler: multi },

@@ -22,6 +22,8 @@ import { dispatch, mustWait } from './dispatch.js';
 import type { Engine } from './engine.js';
 import type { ObufLimits } from '../config/config-store.js';
 import { configCache } from '../commands/config-cache.js';
+import { noteReplyBytes } from './reply-buffer.js';
+import { noteQueryRead } from './query-buffer.js';
 
 /** Limits read on every socket read (kept current by CONFIG SET). */
 const inputLimits = configCache({ maxBulkLen: 'proto-max-bulk-len', queryBufferLimit: 'client-query-buffer-limit' });
@@ -141,6 +143,7 @@ export class Connection implements Transport {
     const lim = inputLimits(this.engine.config);
     this.parser.limits.maxBulkLen = lim.maxBulkLen;
     this.parser.feed(chunk);
+    noteQueryRead(this.session, this.parser.buffered);
     if (this.parser.buffered > lim.queryBufferLimit) {
       this.engine.log.warning(`Closing client that reached max query buffer length: id=${this.session.id} addr=${this.addr}`);
       this.close(false);
@@ -187,6 +190,7 @@ export class Connection implements Transport {
         if (skipOnce && s.replyMode === 'skip') s.replyMode = 'on';
       }
       this.current = 0;
+      if (w.pendingBytes > 0) this.checkOutputLimits();
     }
   }
 
@@ -228,7 +232,15 @@ export class Connection implements Transport {
   /** The replies encoded so far (first half of flush, for the reply gate). */
   takeOutput(): Buffer[] {
     this.queued = false;
-    return this.closed ? [] : this.writer.take();
+    if (this.closed) return [];
+    const out = this.writer.take();
+    // The turn's replies pass through the client's (modelled) reply buffer: CLIENT LIST rbp=.
+    if (out.length > 0) {
+      let n = 0;
+      for (const b of out) n += b.length;
+      noteReplyBytes(this.session, n);
+    }
+    return out;
   }
 
   /** Write replies taken by takeOutput (second half of flush); `closeAfter`: they end the connection. */
@@ -267,9 +279,15 @@ export class Connection implements Transport {
     this.socket.write(bytes);
   }
 
-  /** client-output-buffer-limit: a client that stops reading is disconnected. */
-  private checkOutputLimits(): void {
-    const used = this.socket.writableLength;
+  /**
+   * client-output-buffer-limit: a client that stops reading is disconnected.
+   * Counts replies not yet written too (checked after every command and on
+   * the cron), so one command whose reply passes the hard limit closes the
+   * client before anything is sent, as in Redis.
+   */
+  checkOutputLimits(): void {
+    if (this.closed) return;
+    const used = this.outputBytes();
     if (used === 0) {
       this.softLimitSince = 0;
       return;

@@ -1,7 +1,7 @@
 /**
  * DEBUG: the subset of Redis's DEBUG subcommands that make sense here
  * (SLEEP, SET-ACTIVE-EXPIRE, DIGEST, DIGEST-VALUE, OBJECT, LOG, ERROR,
- * POPULATE, CHANGE-REPL-ID, HELP). Other modules add theirs with
+ * POPULATE, CHANGE-REPL-ID, HTSTATS, HTSTATS-KEY, HELP). Other modules add theirs with
  * `registerDebugSubcommand` (e.g. persistence's RELOAD).
  *
  * Like Redis 7.0, DEBUG is refused unless `enable-debug-command` is "yes",
@@ -21,6 +21,8 @@ import type { AggregateKind, AggregateValue, Value } from '../keyspace/values.js
 import { MutableString } from '../keyspace/values.js';
 import { parseMemory } from '../config/config-store.js';
 import { setQuicklistPackedThreshold } from '../persistence/rdb-quicklist.js';
+import { longArg } from '../commands/args.js';
+import { databaseStatsText, valueStatsText } from './dict-stats.js';
 
 export interface DebugSubcommand {
   /** Uppercase name as HELP shows it. */
@@ -228,6 +230,31 @@ const BUILTIN: DebugSubcommand[] = [
     help: ['ERROR <string>', '    Return a Redis protocol error with <string> as message. Useful for clients', '    unit tests to simulate Redis errors.'],
     handler: (_s, argv) => {
       throw new CommandError(argv[2]!);
+    },
+  },
+  {
+    name: 'HTSTATS',
+    minArgs: 3,
+    maxArgs: 3,
+    help: ['HTSTATS <dbid>', '    Return hash table statistics of the specified Redis database.'],
+    handler: (s, argv) => {
+      const id = longArg(argv[2]!);
+      const db = s.engine.dbs[id];
+      if (id < 0 || db === undefined) throw new CommandError('ERR Out of range database');
+      s.reply.verbatim(databaseStatsText(db));
+    },
+  },
+  {
+    name: 'HTSTATS-KEY',
+    minArgs: 3,
+    maxArgs: 3,
+    help: ['HTSTATS-KEY <key>', "    Like HTSTATS but for the hash table stored at <key>'s value."],
+    handler: (s, argv) => {
+      const v = s.db.peek(argv[2]!);
+      if (v === undefined) throw new CommandError('ERR no such key');
+      const text = valueStatsText(v);
+      if (text === null) throw new CommandError('ERR The value stored at the specified key is not represented using an hash table');
+      s.reply.verbatim(text);
     },
   },
   {

@@ -38,6 +38,8 @@ export const writeGate = {
   masterDown: null as ((s: Session) => boolean) | null,
   /** min-replicas-to-write: true when too few good replicas are connected (NOREPLICAS). */
   notEnoughReplicas: null as ((s: Session) => boolean) | null,
+  /** Set once some engine has replicas: is the session a replica (which may not touch the keyspace)? */
+  isReplica: null as ((s: Session) => boolean) | null,
 };
 
 function unknownCommand(argv: string[]): string {
@@ -104,6 +106,8 @@ export function dispatch(s: Session, argv: string[]): void {
   const e = s.engine;
   const cmd = resolve(s, argv);
   if (cmd === null) return;
+  // As Redis's c->lastcmd: set before the checks (CLIENT LIST shows a refused or queued command too).
+  s.lastCommand = cmd.fullName;
 
   if (cmd.protectedBy !== undefined && !protectedCommandAllowed(s, cmd.protectedBy)) {
     return reject(
@@ -145,9 +149,16 @@ export function dispatch(s: Session, argv: string[]): void {
       return reject(s, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", cmd);
     }
   }
+  if (writeGate.isReplica !== null && writeGate.isReplica(s) && (cmd.isWrite || cmd.flags.includes('readonly') || cmd.flags.includes('may_replicate'))) {
+    return reject(s, "ERR Replica can't interact with the keyspace", cmd);
+  }
   // Redis refuses PING too while it cannot persist (so that monitoring notices).
   if (writeGate.misconf !== null && name === 'ping' && !writeGate.readonlyReplica) return reject(s, writeGate.misconf, cmd);
-  if (memoryGate.enabled && !evictBeforeCommand(s)) {
+  // A script runs past busy-reply-threshold: only allow_busy commands (SCRIPT KILL, SHUTDOWN, AUTH...) are
+  // served meanwhile, and nothing is evicted (the script's writes are not over).
+  const busy = e.busyScript;
+  if (busy !== null && !cmd.flags.includes('allow_busy')) return reject(s, busy.error, cmd);
+  if (memoryGate.enabled && busy === null && !evictBeforeCommand(s)) {
     // Over maxmemory with nothing left to evict: denyoom commands are refused, and inside MULTI every
     // command but EXEC/DISCARD/QUIT/RESET (queueing takes memory); an EXEC holding a denyoom command aborts.
     if (cmd.denyOom || queueing) return reject(s, Err.oom, cmd);
@@ -157,6 +168,8 @@ export function dispatch(s: Session, argv: string[]): void {
       return reject(s, `EXECABORT Transaction discarded because of: ${Err.oom}`, cmd);
     }
   }
+  // tracking-table-max-keys, checked before every command (queued ones too): invalidations come before the reply.
+  if (e.tracking.clients.size > 0) e.tracking.limitBeforeCommand();
 
   // Evicted by maxmemory-clients just now (the gate above): its command does not run.
   if (s.closing) return;
@@ -212,6 +225,22 @@ export function call(s: Session, cmd: Command, argv: string[]): void {
     }
   }
   if (ev !== null) ev.noTouch = noTouchBefore;
+  const suspended = s.blocked;
+  if (suspended !== null && suspended.kind === 'script') {
+    // The script went busy (scripting/script-busy.ts): the call ends when the script does.
+    if (outer) {
+      clock.inCommand = false;
+      clock.frozen = 0;
+    }
+    suspended.endCall = () => endCall(s, cmd, argv, t0, dirtyBefore, outer);
+    return;
+  }
+  endCall(s, cmd, argv, t0, dirtyBefore, outer);
+}
+
+/** The bookkeeping after a command's handler: stats, slowlog, latency, MONITOR, propagation. */
+function endCall(s: Session, cmd: Command, argv: string[], t0: number, dirtyBefore: number, outer: boolean): void {
+  const e = s.engine;
   if (memoryGate.dirty) memoryGate.settle();
   e.tracking.end(s, cmd, argv);
   const usec = (performance.now() - t0) * 1000;
@@ -305,7 +334,7 @@ const REDACTED = '(redacted)';
 /**
  * The argv SLOWLOG and MONITOR show: secrets replaced by "(redacted)" as in
  * Redis 7.0 (AUTH's arguments, HELLO's AUTH pair, MIGRATE's AUTH/AUTH2
- * credentials, values of sensitive configs in CONFIG SET).
+ * credentials, values of sensitive configs in CONFIG SET, all of ACL SETUSER's).
  */
 function redacted(s: Session, cmd: Command, argv: string[]): string[] {
   const name = cmd.parent ? cmd.parent.name : cmd.name;
@@ -339,6 +368,10 @@ function redacted(s: Session, cmd: Command, argv: string[]): string[] {
           i += 2;
         }
       }
+      break;
+    case 'acl':
+      // ACL SETUSER: every argument, the user name included.
+      if (cmd.name === 'setuser') for (let i = 2; i < argv.length; i++) hide(i);
       break;
     case 'config':
       if (cmd.name === 'set') for (let i = 2; i + 1 < argv.length; i += 2) if (s.engine.config.def(argv[i]!)?.sensitive) hide(i + 1);

@@ -77,6 +77,17 @@ export interface EngineStats {
   writesProcessed: number;
 }
 
+/**
+ * A script that ran past busy-reply-threshold and now runs in slices
+ * (scripting/script-busy.ts): commands not flagged allow_busy get `error`,
+ * the cron's writes (active expiry, eviction, saves) wait, and so does a
+ * replica's master stream, until it ends.
+ */
+export interface BusyScript {
+  /** The -BUSY error other clients get. */
+  readonly error: string;
+}
+
 export interface PauseState {
   /** 'all' pauses every command, 'write' only writes; null = not paused. */
   mode: 'all' | 'write' | null;
@@ -114,6 +125,13 @@ export class Engine {
   activeExpireEnabled = true;
   /** DEBUG PAUSE-CRON. */
   cronPaused = false;
+  /**
+   * Keys given a TTL by clients of a writable replica (the master's keys
+   * expire by its DELs), with the databases they have it in: a replica's
+   * cron expires these itself (Redis's slaveKeysWithExpire; INFO
+   * slave_expires_tracked_keys).
+   */
+  readonly replicaKeysWithExpire = new Map<string, Set<number>>();
   /** Cached from config for the per-command hot path. */
   slowlogThreshold = 10000;
   latencyThresholdMs = 0;
@@ -121,6 +139,10 @@ export class Engine {
   latencyTracking = true;
   /** Set while a dataset load is in progress: commands answer -LOADING. */
   loading = false;
+  /** The script running past busy-reply-threshold, if any (see BusyScript). */
+  busyScript: BusyScript | null = null;
+  /** Called when a busy script ends (a replica resumes applying its master's stream). */
+  readonly busyEndHooks: (() => void)[] = [];
   readonly propagators: Propagator[] = [];
   /** Propagators that feed replicas: replicas-only commands are dropped while there is none (Redis's shouldPropagate). */
   replicaFeeds = 0;
@@ -321,6 +343,8 @@ export class Engine {
   /** A key was written (signalModifiedKey + dirty). */
   keyModified(db: number, key: string, dirty = 1): void {
     this.dirty += dirty;
+    // A client of a writable replica wrote a key with a TTL (the master's stream applies with noExpiry set).
+    if (this.role === 'slave' && this.keyEvents.noExpiry !== true && !this.loading) this.rememberReplicaKeyWithExpire(db, key);
     if (this.tracking.enabled) this.tracking.keyModified(key);
     if (this.watchers.size > 0) {
       const k = db + '\0' + key;
@@ -486,6 +510,23 @@ export class Engine {
     send(ops[ops.length - 1]!.db, ['EXEC'], false);
   }
 
+  /**
+   * A busy script suspends its execution unit: what it propagated so far is
+   * taken out (the unit itself is closed by its caller as usual, sending
+   * nothing) and given back with `resumePropagationUnit` when it runs again.
+   */
+  suspendPropagationUnit(): { db: number; argv: string[]; replicasOnly: boolean }[] {
+    const ops = this.unitOps;
+    this.unitOps = [];
+    return ops;
+  }
+
+  /** Open a unit holding the operations a suspended one had propagated (close it with endPropagationUnit). */
+  resumePropagationUnit(ops: { db: number; argv: string[]; replicasOnly: boolean }[]): void {
+    this.unitDepth++;
+    if (ops.length > 0) this.unitOps = ops.concat(this.unitOps);
+  }
+
   private onExpired(db: Keyspace, key: string): void {
     this.stats.expiredKeys++;
     this.keyModified(db.id, key, 0);
@@ -493,7 +534,46 @@ export class Engine {
     this.propagate(db.id, ['DEL', key]);
   }
 
+  private rememberReplicaKeyWithExpire(db: number, key: string): void {
+    const ks = this.dbs[db]!;
+    const slot = ks.slotOf(key);
+    if (slot < 0 || ks.expireOf(slot) === 0) return;
+    let dbs = this.replicaKeysWithExpire.get(key);
+    if (dbs === undefined) this.replicaKeysWithExpire.set(key, (dbs = new Set()));
+    dbs.add(db);
+  }
+
+  /**
+   * A replica's share of active expiry (Redis's expireSlaveKeys): expire the
+   * due keys its own clients gave a TTL, forgetting those that are gone or
+   * lost their TTL; stop after a few still-volatile keys, or when a
+   * millisecond has gone by. Keys kept go to the back of the queue.
+   */
+  private expireReplicaKeys(): void {
+    const tracked = this.replicaKeysWithExpire;
+    if (tracked.size === 0) return;
+    const start = performance.now();
+    const t = now();
+    const total = tracked.size;
+    let stillVolatile = 0;
+    let visited = 0;
+    for (const [key, dbs] of tracked) {
+      tracked.delete(key);
+      for (const id of dbs) {
+        const db = this.dbs[id];
+        const slot = db === undefined ? -1 : db.slotOf(key);
+        if (slot < 0 || db!.expireOf(slot) === 0 || db!.expireIfDue(slot, t)) dbs.delete(id);
+        else stillVolatile++;
+      }
+      if (dbs.size > 0) tracked.set(key, dbs);
+      visited++;
+      if (stillVolatile > 3 || visited >= total) break;
+      if (visited % 64 === 0 && performance.now() - start > 1) break;
+    }
+  }
+
   onSwapDb(a: number, b: number): void {
+    this.replicaKeysWithExpire.clear();
     for (const l of this.swapDbListeners) l(a, b);
   }
 
@@ -516,11 +596,16 @@ export class Engine {
     if (this.cronPaused) return;
     clock.lru = lruClockNow();
     this.cronLoops++;
-    // A replica expires nothing itself: the master's DELs do.
-    if (this.activeExpireEnabled && !this.loading && this.pause.mode === null && this.role === 'master') this.activeExpireCycle(period);
+    // A busy script is still running (atomically): nothing that writes, saves or evicts may run meanwhile.
+    const busy = this.busyScript !== null;
+    // A replica expires only what its own clients gave a TTL (writable replica); the master's DELs do the rest.
+    if (this.activeExpireEnabled && !this.loading && this.pause.mode === null && !busy) {
+      if (this.role === 'master') this.activeExpireCycle(period);
+      else this.expireReplicaKeys();
+    }
     this.sampleOps();
     if (this.tracking.enabled) this.tracking.cron();
-    for (let i = 0; i < this.cronHooks.length; i++) this.cronHooks[i]!();
+    if (!busy) for (let i = 0; i < this.cronHooks.length; i++) this.cronHooks[i]!();
     if (this.cronLoops % 10 === 0) this.clientsCron();
   }
 
@@ -559,7 +644,11 @@ export class Engine {
     }
     // Sub-key expiry (hash field TTLs), with what is left of the budget.
     for (let i = 0; i < activeExpireSteps.length; i++) activeExpireSteps[i]!(this, t, start + budget);
-    this.stats.expireCycleCpuMs += performance.now() - start;
+    const elapsed = performance.now() - start;
+    this.stats.expireCycleCpuMs += elapsed;
+    // LATENCY: a cycle as long as latency-monitor-threshold is an "expire-cycle" event (whole ms).
+    const ms = Math.floor(elapsed);
+    if (this.latencyThresholdMs > 0 && ms >= this.latencyThresholdMs) this.latency.add('expire-cycle', ms);
     if (sampledTotal > 0) {
       const perc = expiredTotal / sampledTotal;
       this.stats.expiredStalePerc = perc * 0.05 + this.stats.expiredStalePerc * 0.95;
@@ -596,7 +685,7 @@ export class Engine {
     const timeout = this.config.num('timeout') * 1000;
     const t = Date.now();
     for (const s of this.sessions.values()) {
-      if (s.transport === null) continue;
+      if (s.transport === null || s.obeyClient) continue; // the master link has repl-timeout instead
       if (s.blocked !== null) continue;
       if (timeout > 0 && s.subscriptionCount === 0 && !s.monitor && t - s.lastInteraction > timeout) {
         this.log.verbose(`Closing idle client id=${s.id}`);

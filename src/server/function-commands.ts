@@ -4,8 +4,8 @@
  * engine are in scripting/function-library.ts; functions run like EVAL
  * scripts, scripting/script-runner.ts). LOAD, DELETE, FLUSH and RESTORE
  * propagate as themselves; the effects of FCALL propagate as EVAL's do.
- * Functions run to completion inside the command, so FUNCTION KILL always
- * answers NOTBUSY and FUNCTION STATS never shows a running script.
+ * A function running past busy-reply-threshold is busy (scripting/
+ * script-busy.ts): FUNCTION STATS shows it and FUNCTION KILL ends it.
  */
 import type { CommandSpec, KeySpec } from '../commands/command-table.js';
 import type { Session } from './session.js';
@@ -19,6 +19,7 @@ import { globMatch } from '../keyspace/glob.js';
 import { writeGate } from './dispatch.js';
 import { lua } from '../scripting/lua-vm.js';
 import { runLua } from '../scripting/script-runner.js';
+import { killBusyScript, runningFunction } from '../scripting/script-busy.js';
 import {
   existingFunctionStore,
   flushFunctions,
@@ -84,11 +85,21 @@ function list(s: Session, argv: string[]): void {
 
 function stats(s: Session): void {
   const store = existingFunctionStore(s.engine);
+  // A busy function (BUSY while an EVAL script is busy).
+  const running = runningFunction(s.engine);
   const r = s.reply;
   r.mapLen(2);
   r.bulk('running_script');
-  // Functions run to completion inside one command: none is ever running when another command is served.
-  r.nullBulk();
+  if (running === null) r.nullBulk();
+  else {
+    r.mapLen(3);
+    r.bulk('name');
+    r.bulk(running.name);
+    r.bulk('command');
+    r.bulkArray(running.argv);
+    r.bulk('duration_ms');
+    r.int(running.durationMs);
+  }
   r.bulk('engines');
   r.mapLen(1);
   r.bulk('LUA');
@@ -253,6 +264,12 @@ const FUNCTION_HELP = [
   '    Prints this help.',
 ];
 
+/** FUNCTION KILL: end the busy function (script-busy.ts has Redis's refusals). */
+function functionKill(s: Session): void {
+  killBusyScript(s.engine, false);
+  s.reply.ok();
+}
+
 /** FCALL / FCALL_RO function numkeys key... arg... */
 function fcall(ro: boolean) {
   return (s: Session, argv: string[]): void => {
@@ -265,8 +282,7 @@ function fcall(ro: boolean) {
     if (!fn.allowStale && writeGate.masterDown !== null && !s.obeyClient && writeGate.masterDown(s)) {
       throw new CommandError("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
     }
-    const L = store.ctx.L;
-    runLua(store.ctx, s, { push: () => lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, fn.ref), name: fn.name, flags: fn.scriptFlags, keysAsArgs: true }, argv, numkeys, ro);
+    runLua(store.ctx, s, { push: (L) => lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, fn.ref), name: fn.name, flags: fn.scriptFlags, keysAsArgs: true }, argv, numkeys, ro);
   };
 }
 
@@ -316,7 +332,7 @@ export const functionCommands: CommandSpec[] = [
       { name: 'delete', arity: 3, flags: ['write', 'noscript'], ...scripting, tips: allShards, summary: 'Delete a function by name', complexity: 'O(1)', handler: deleteLibrary },
       { name: 'load', arity: -3, flags: ['write', 'denyoom', 'noscript'], ...scripting, tips: allShards, summary: 'Create a function with the given arguments (name, code, description)', complexity: 'O(1) (considering compilation time is redundant)', handler: load },
       { name: 'stats', arity: 2, flags: ['noscript', 'allow_busy'], ...scripting, tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'], summary: 'Return information about the function currently running (name, description, duration)', complexity: 'O(1)', handler: stats },
-      { name: 'kill', arity: 2, flags: ['noscript', 'allow_busy'], ...scripting, tips: ['request_policy:all_shards', 'response_policy:one_succeeded'], summary: 'Kill the function currently in execution.', complexity: 'O(1)', handler: () => { throw new CommandError('NOTBUSY No scripts in execution right now.'); } },
+      { name: 'kill', arity: 2, flags: ['noscript', 'allow_busy'], ...scripting, tips: ['request_policy:all_shards', 'response_policy:one_succeeded'], summary: 'Kill the function currently in execution.', complexity: 'O(1)', handler: functionKill },
       { name: 'dump', arity: 2, flags: ['noscript'], ...scripting, summary: 'Dump all functions into a serialized binary payload', complexity: 'O(N) where N is the number of functions', handler: dump },
       { name: 'list', arity: -2, flags: ['noscript'], ...scripting, tips: ['nondeterministic_output_order'], summary: 'List information about all the functions', complexity: 'O(N) where N is the number of functions', handler: list },
       { name: 'help', arity: 2, flags: ['loading', 'stale'], ...scripting, summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', handler: (s) => replyHelpLines(s, FUNCTION_HELP) },

@@ -16,7 +16,9 @@ import { evalMemoryInfo } from '../scripting/script-runner.js';
 import { functionCounts } from '../scripting/function-library.js';
 import { commandHistogram } from './latency-histogram.js';
 import { installMemory, memoryOf, memoryReport } from '../memory/memory.js';
-import { isReplica } from './repl-feed.js';
+import { feedOf, isReplica } from './repl-feed.js';
+import { replyBufferState } from './reply-buffer.js';
+import { lazyfreeStats } from '../keyspace/lazyfree.js';
 
 export type InfoFields = Map<string, string | number>;
 export type InfoExtension = (e: Engine, fields: InfoFields) => void;
@@ -133,7 +135,8 @@ function clientsSection(e: Engine): InfoFields {
     if (s.blocked !== null && s.blocked.deadline > 0) inTimeoutTable++;
   }
   return fields([
-    ['connected_clients', e.sessions.size],
+    // Replicas are not counted (the master link of a replica is).
+    ['connected_clients', e.sessions.size - feedOf(e).live().length],
     ['cluster_connections', 0],
     ['maxclients', e.config.num('maxclients')],
     ['client_recent_max_input_buffer', maxIn],
@@ -209,7 +212,7 @@ function memorySection(e: Engine): InfoFields {
     ['mem_allocator', 'libc'],
     ['active_defrag_running', 0],
     ['lazyfree_pending_objects', 0],
-    ['lazyfreed_objects', 0],
+    ['lazyfreed_objects', lazyfreeStats(e).freed],
   ]);
   // The totals include the EVAL figures above and the FUNCTION ones, whoever fills those.
   const num = (k: string): number => Number(f.get(k) ?? 0);
@@ -295,7 +298,7 @@ function statsSection(e: Engine): InfoFields {
     ['latest_fork_usec', 0],
     ['total_forks', 0],
     ['migrate_cached_sockets', 0],
-    ['slave_expires_tracked_keys', 0],
+    ['slave_expires_tracked_keys', e.replicaKeysWithExpire.size],
     ['active_defrag_hits', 0],
     ['active_defrag_misses', 0],
     ['active_defrag_key_hits', 0],
@@ -312,8 +315,8 @@ function statsSection(e: Engine): InfoFields {
     ['total_writes_processed', st.writesProcessed],
     ['io_threaded_reads_processed', 0],
     ['io_threaded_writes_processed', 0],
-    ['reply_buffer_shrinks', 0],
-    ['reply_buffer_expands', 0],
+    ['reply_buffer_shrinks', replyBufferState(e).shrinks],
+    ['reply_buffer_expands', replyBufferState(e).expands],
   ]);
 }
 

@@ -37,7 +37,8 @@ export class Logger {
     const file = this.config?.str('logfile') ?? '';
     if (file) {
       try {
-        appendFileSync(file, line + '\n');
+        // Relative to dir, where Redis has chdir'ed.
+        appendFileSync(this.config!.resolvePath(file), line + '\n');
         return;
       } catch {
         /* fall back to stdout */

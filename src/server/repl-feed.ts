@@ -18,6 +18,8 @@ import type { Engine } from './engine.js';
 import type { Session } from './session.js';
 import { ReplBacklog } from './repl-backlog.js';
 import { encodeCommand } from '../persistence/aof-reader.js';
+import type { ObufLimits } from '../config/config-store.js';
+
 
 export interface Replica {
   session: Session;
@@ -26,6 +28,25 @@ export interface Replica {
   /** REPLCONF ACK: the offset the replica processed. */
   ackOffset: number;
   ackTime: number;
+  /**
+   * wait_bgsave: asked for a full resync that has not started yet (a
+   * diskless sync waits repl-diskless-sync-delay seconds for more replicas);
+   * online: fed the stream.
+   */
+  state: 'wait_bgsave' | 'online';
+  /** Since when it is over the soft output buffer limit (while waiting for its image). */
+  softSince?: number | undefined;
+  /** It asked with PSYNC (answered +FULLRESYNC; it sends REPLCONF ACKs) rather than SYNC. */
+  psync: boolean;
+  /** REPLCONF capa eof: it can load an RDB streamed without a length ($EOF:<mark>). */
+  eof: boolean;
+  /**
+   * The offset its RDB image is at, once the image is being made (-1
+   * before): the stream after it waits in the backlog until the image is sent.
+   */
+  startOffset: number;
+  /** Its image streams to it right now (diskless): no keep-alive newline may cut in. */
+  streaming?: boolean;
 }
 
 /** A client blocked in WAIT. */
@@ -47,6 +68,8 @@ export class Feed {
   private lastPing = Date.now();
   private ackRequested = false;
   private readonly propagator = (db: number, argv: string[]): void => this.feedCommand(db, argv);
+  /** Starts the full resyncs that are due (replication.ts), run by the cron. */
+  startPendingSyncs: (() => void) | null = null;
 
   constructor(private readonly engine: Engine) {}
 
@@ -54,6 +77,7 @@ export class Feed {
   createBacklog(): void {
     const e = this.engine;
     this.backlog = new ReplBacklog(e.config.num('repl-backlog-size'), e.masterReplOffset);
+    this.backlog.pinned = () => this.pinned();
     this.selectedDb = -1;
     if (this.cron !== null) return;
     e.propagators.push(this.propagator);
@@ -76,10 +100,32 @@ export class Feed {
     }
   }
 
-  attach(r: Replica, fullSync: boolean): void {
+  attach(r: Replica): void {
     this.replicas.push(r);
-    // After an RDB image, the next command needs its SELECT whatever was selected before.
-    if (fullSync) this.selectedDb = -1;
+  }
+
+  /** The oldest offset a replica waiting for its image will need (Infinity: none). */
+  private pinned(): number {
+    let min = Infinity;
+    for (const r of this.replicas) if (r.state === 'wait_bgsave' && r.startOffset >= 0 && !r.session.closing) min = Math.min(min, r.startOffset + 1);
+    return min;
+  }
+
+  /**
+   * A replica got its RDB image: the stream from the image's offset (kept in
+   * the backlog meanwhile), then everything as it comes.
+   */
+  online(r: Replica): void {
+    const pending = r.startOffset >= 0 ? this.backlog?.readFrom(r.startOffset + 1) : null;
+    if (pending !== null && pending !== undefined && pending.length > 0) r.session.transport?.sendRaw?.(pending);
+    r.state = 'online';
+    r.ackTime = Date.now();
+    this.backlog?.trim();
+  }
+
+  /** Bytes of the stream a replica waiting for its image holds in the backlog (its output buffer). */
+  pendingOf(r: Replica): number {
+    return r.state === 'wait_bgsave' && r.startOffset >= 0 ? this.engine.masterReplOffset - r.startOffset : 0;
   }
 
   has(s: Session): boolean {
@@ -94,6 +140,9 @@ export class Feed {
   private prune(): void {
     const before = this.replicas.length;
     for (let i = this.replicas.length - 1; i >= 0; i--) if (this.replicas[i]!.session.closing) this.replicas.splice(i, 1);
+    if (this.replicas.length === before) return;
+    // A replica that left no longer keeps history in the backlog.
+    this.backlog?.trim();
     if (before > 0 && this.replicas.length === 0) this.noReplicasSince = Date.now();
   }
 
@@ -107,6 +156,12 @@ export class Feed {
     this.write(encodeCommand(argv));
   }
 
+  /** DEBUG REPLICATE: a command into the stream as it is (no SELECT), on a master with a backlog. */
+  feedRaw(argv: string[]): void {
+    if (this.engine.role === 'slave' || this.backlog === null) return;
+    this.write(encodeCommand(argv));
+  }
+
   /** Bytes of the stream: counted in the offset, kept in the backlog, sent to every replica. */
   write(data: string | Buffer): void {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
@@ -114,19 +169,40 @@ export class Feed {
     this.engine.masterReplOffset += bytes.length;
     this.backlog?.append(bytes);
     this.prune();
-    for (const r of this.replicas) r.session.transport?.sendRaw?.(bytes);
+    for (const r of this.replicas) {
+      if (r.state === 'online') r.session.transport?.sendRaw?.(bytes);
+      else if (r.startOffset >= 0) this.checkWaitingLimit(r);
+    }
+  }
+
+  /** client-output-buffer-limit replica, for what a replica waiting for its image holds. */
+  private checkWaitingLimit(r: Replica): void {
+    const e = this.engine;
+    const lim = (e.config.get('client-output-buffer-limit') as ObufLimits).replica;
+    const used = this.pendingOf(r);
+    // A limit below repl-backlog-size is raised to it (the backlog holds that much anyway).
+    const hard = lim.hard > 0 ? Math.max(lim.hard, e.config.num('repl-backlog-size')) : 0;
+    let over = hard > 0 && used >= hard;
+    if (!over && lim.soft > 0 && used >= lim.soft) {
+      r.softSince ??= Date.now();
+      over = Date.now() - r.softSince >= lim.softSeconds * 1000;
+    } else r.softSince = undefined;
+    if (!over) return;
+    e.log.warning(`Client id=${r.session.id} addr=${r.session.transport?.addr ?? ''} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    r.session.transport?.close(false);
   }
 
   /** Replicas that acknowledged at least `offset` (WAIT). */
   countAcked(offset: number): number {
-    return this.live().filter((r) => r.ackOffset >= offset).length;
+    return this.live().filter((r) => r.state === 'online' && r.ackOffset >= offset).length;
   }
 
   /** Replicas whose last ACK is at most min-replicas-max-lag seconds old. */
   goodReplicas(): number {
-    const maxLag = this.engine.config.num('min-replicas-max-lag') * 1000;
-    const t = Date.now();
-    return this.live().filter((r) => t - r.ackTime <= maxLag).length;
+    // In whole seconds, as Redis counts the lag (INFO's lag=).
+    const maxLag = this.engine.config.num('min-replicas-max-lag');
+    const t = Math.floor(Date.now() / 1000);
+    return this.live().filter((r) => r.state === 'online' && t - Math.floor(r.ackTime / 1000) <= maxLag).length;
   }
 
   /** Drop every replica (they reconnect and PSYNC). */
@@ -175,6 +251,20 @@ export class Feed {
   private tick(): void {
     const e = this.engine;
     this.prune();
+    const timeout = e.config.num('repl-timeout') * 1000;
+    const t = Date.now();
+    for (const r of [...this.replicas]) {
+      // A newline keeps a replica waiting for its RDB from timing out (it is not part of the stream).
+      if (r.state === 'wait_bgsave') {
+        if (r.streaming !== true) r.session.transport?.sendRaw?.(NEWLINE);
+      }
+      else if (r.psync && t - r.ackTime > timeout) {
+        e.log.warning(`Disconnecting timedout replica (streaming sync): ${replicaName(r)}`);
+        r.session.transport?.close(false);
+      }
+    }
+    this.prune();
+    this.startPendingSyncs?.();
     if (e.role !== 'master') return;
     if (this.replicas.length > 0) {
       const period = e.config.num('repl-ping-replica-period') * 1000;
@@ -194,6 +284,33 @@ export class Feed {
       e.log.notice(`Replication backlog freed after ${ttl} seconds without connected replicas.`);
     }
   }
+}
+
+/** Replication info an RDB file carries (AUX fields repl-id, repl-offset, repl-stream-db). */
+export interface RdbReplInfo {
+  id: string;
+  offset: number;
+  db: number;
+}
+
+/** Hooks of the replication module for persistence (which does not import it). */
+export const rdbReplication = {
+  /** The info a dump.rdb saves, or null (Redis's rdbPopulateSaveInfo). */
+  saveInfo: null as ((e: Engine) => RdbReplInfo | null) | null,
+  /** Before dump.rdb is loaded at start-up: a master gets a backlog (the keys found expired are DELs in it). */
+  beforeLoad: null as ((e: Engine) => void) | null,
+  /** After: continue the history the file names (null: none). */
+  restore: null as ((e: Engine, info: RdbReplInfo | null) => void) | null,
+  /** An RDB image for replicas is being made (INFO rdb_bgsave_in_progress). */
+  syncInProgress: null as ((e: Engine) => boolean) | null,
+};
+
+const NEWLINE = Buffer.from('\n');
+
+/** How Redis names a replica in its log: ip:listening-port. */
+export function replicaName(r: Replica): string {
+  const ip = r.session.transport?.addr.replace(/:\d+$/, '') ?? '?';
+  return `${ip}:${r.port === 0 ? '<unknown-replica-port>' : r.port}`;
 }
 
 const feeds = new WeakMap<Engine, Feed>();

@@ -23,16 +23,104 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Engine } from './engine.js';
-import { Session } from './session.js';
+import { Session, type Transport } from './session.js';
 import { NullReply } from '../protocol/reply.js';
 import { RespParser } from '../protocol/resp-parser.js';
 import { dispatch, writeGate } from './dispatch.js';
 import { newProgress, rdbFileJob, runSync } from '../persistence/loading.js';
 import { encodeCommand } from '../persistence/aof-reader.js';
 import { feedOf } from './repl-feed.js';
+import { RdbDecoder } from '../persistence/rdb-decoder.js';
+import { clientInfoLine } from './client-commands.js';
 import { flushFunctions } from '../scripting/function-library.js';
 
 type LinkState = 'connect' | 'connecting' | 'handshake' | 'transfer' | 'connected';
+
+/** Errors the master's stream got (INFO unexpected_error_replies). */
+const unexpectedErrors = new WeakMap<Engine, number>();
+
+export function unexpectedErrorReplies(e: Engine): number {
+  return unexpectedErrors.get(e) ?? 0;
+}
+
+/** Bytes as Redis's log shows them: double-quoted, with C escapes. */
+function repr(b: Buffer): string {
+  let out = '"';
+  for (const c of b) {
+    if (c === 0x5c) out += '\\\\';
+    else if (c === 0x22) out += '\\"';
+    else if (c === 0x0a) out += '\\n';
+    else if (c === 0x0d) out += '\\r';
+    else if (c === 0x09) out += '\\t';
+    else if (c === 0x07) out += '\\a';
+    else if (c === 0x08) out += '\\b';
+    else if (c < 32 || c > 126) out += '\\x' + c.toString(16).padStart(2, '0');
+    else out += String.fromCharCode(c);
+  }
+  return out + '"';
+}
+
+/**
+ * The master client's replies: none is sent (Redis never answers its
+ * master), but an error means the datasets diverged, and is logged.
+ */
+class MasterReply extends NullReply {
+  constructor(private readonly link: ReplicaLink) {
+    super();
+  }
+
+  override error(line?: string): void {
+    this.link.errorToMaster(line ?? '');
+  }
+}
+
+/** The client that applies the master's stream (CLIENT LIST flags=M, CLIENT KILL TYPE master). */
+const masterClients = new WeakSet<Session>();
+
+export function isMasterClient(s: Session): boolean {
+  return masterClients.has(s);
+}
+
+function peerAddr(host: string | undefined, port: number | undefined): string {
+  if (!host) return '?:0';
+  return `${host.startsWith('::ffff:') ? host.slice(7) : host}:${port ?? 0}`;
+}
+
+/**
+ * The master link seen as a client, as on Redis: CLIENT LIST shows it (its
+ * addr is the master's), CLIENT KILL closes the link (which is then
+ * re-established with a PSYNC continuing the stream).
+ */
+class MasterTransport implements Transport {
+  readonly addr: string;
+  readonly laddr: string;
+  readonly fd: number;
+
+  constructor(
+    private readonly link: ReplicaLink,
+    private readonly sock: net.Socket,
+  ) {
+    this.addr = peerAddr(sock.remoteAddress, sock.remotePort);
+    this.laddr = peerAddr(sock.localAddress, sock.localPort);
+    this.fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+  }
+
+  close(): void {
+    this.link.dropConnection(this.sock);
+  }
+
+  outputBytes(): number {
+    return this.sock.writableLength;
+  }
+
+  queryBufferBytes(): number {
+    return this.link.pendingBytes;
+  }
+
+  resume(): void {
+    this.link.resumeStream();
+  }
+}
 
 
 export class ReplicaLink {
@@ -41,19 +129,25 @@ export class ReplicaLink {
   /** When the link went down (0: it never was up). */
   downSince = 0;
   /** The master's stream, fed to the parser but not applied yet. */
-  private unapplied: Buffer = Buffer.alloc(0);
+  private unapplied: Buffer[] = [];
+  private unappliedLen = 0;
   /** The database the master's stream selected (kept across a partial resync). */
   private streamDb = 0;
   private sock: net.Socket | null = null;
   private buf: Buffer = Buffer.alloc(0);
   private step = 0;
   private fullSync: { replid: string; offset: number } | null = null;
-  private payload: { len: number; eofMark: string | null; parts: Buffer[]; got: number } | null = null;
+  /** The RDB being received: `len` bytes, or up to the `eofMark` (`tail`: the last bytes before the newest chunk). */
+  private payload: { len: number; eofMark: Buffer | null; parts: Buffer[]; got: number; tail: Buffer } | null = null;
   private parser: RespParser | null = null;
   private session: Session | null = null;
   private retry: NodeJS.Timeout | null = null;
+  /** Once a second: repl-timeout of the handshake, of the RDB transfer and of the connected link. */
+  private readonly cron: NodeJS.Timeout;
   private ackTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** The command of the master's stream being applied. */
+  private current: string[] | null = null;
 
   constructor(
     private readonly engine: Engine,
@@ -61,8 +155,79 @@ export class ReplicaLink {
     readonly port: number,
     /** We hold a history of the master's stream (replid, offset) a PSYNC may continue. */
     private cached: boolean,
+    /** A FAILOVER in progress: PSYNC ... FAILOVER makes the master hand over; told whether it accepted. */
+    private onFailoverPsync: ((accepted: boolean) => void) | null = null,
   ) {
+    engine.busyEndHooks.push(this.onBusyEnd);
+    this.cron = setInterval(() => this.checkTimeout(), 1000);
+    this.cron.unref();
     this.connect();
+  }
+
+  /** No byte from the master for repl-timeout seconds: the link is dropped (and re-established). */
+  private checkTimeout(): void {
+    if (this.stopped || this.sock === null) return;
+    const timeout = this.engine.config.num('repl-timeout') * 1000;
+    const t = Date.now();
+    let why: string | null = null;
+    if ((this.state === 'connecting' || this.state === 'handshake') && t - this.lastIo > timeout) why = 'Timeout connecting to the MASTER...';
+    else if (this.state === 'transfer' && t - this.lastIo > timeout) {
+      why = "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.";
+    } else if (this.state === 'connected' && this.session !== null && t - this.session.lastInteraction > timeout) why = 'MASTER timeout: no data nor PING received...';
+    if (why === null) return;
+    this.engine.log.warning(why);
+    this.dropConnection(this.sock);
+  }
+
+  /** A busy script ended: apply what the master sent meanwhile (Redis stops reading its master while busy). */
+  private readonly onBusyEnd = (): void => {
+    if (this.stopped) return;
+    if (this.state === 'connected') this.stream(Buffer.alloc(0));
+    else if (this.state === 'transfer') this.transfer();
+  };
+
+  /** Bytes of the master's stream received and not applied yet (the master client's qbuf). */
+  get pendingBytes(): number {
+    return this.state === 'connected' ? this.unappliedLen : 0;
+  }
+
+  /** CLIENT KILL of the master client: the link is down now, and reconnected by the retry timer. */
+  dropConnection(sock: net.Socket): void {
+    if (sock !== this.sock) return;
+    sock.destroy();
+    this.onClose(sock);
+  }
+
+  /** The master client's transport resume(): apply what is buffered (next turn, never re-entrantly). */
+  resumeStream(): void {
+    setImmediate(() => {
+      if (!this.stopped && this.state === 'connected' && this.session !== null && this.engine.busyScript === null) this.stream(Buffer.alloc(0));
+    });
+  }
+
+  /** A command of the master's stream failed here (the datasets diverged): logged as Redis does. */
+  errorToMaster(line: string): void {
+    const e = this.engine;
+    unexpectedErrors.set(e, (unexpectedErrors.get(e) ?? 0) + 1);
+    const text = (line.startsWith('ERR ') ? line.slice(4) : '-' + line).slice(0, 4096);
+    let name = '<unknown>';
+    const argv = this.current;
+    let cmd = argv !== null ? e.commands.get(argv[0]!) : undefined;
+    if (cmd !== undefined) {
+      if (cmd.sub !== null && argv!.length > 1) cmd = cmd.sub.get(argv![1]!.toLowerCase()) ?? cmd;
+      name = cmd.fullName;
+    }
+    e.log.warning(`== CRITICAL == This replica is sending an error to its master: '${text}' after processing the command '${name}'`);
+    const bl = feedOf(e).backlog;
+    if (bl !== null && bl.histlen > 0) {
+      const n = Math.min(256, bl.histlen);
+      e.log.warning(`Latest backlog is: '${repr(bl.readFrom(bl.endOffset - n + 1) ?? Buffer.alloc(0))}'`);
+    }
+  }
+
+  /** The database the master's stream has selected (an RDB made for our own replicas records it). */
+  get currentDb(): number {
+    return this.session !== null ? this.session.dbIndex : this.streamDb;
   }
 
   /** Offset of the master's stream applied so far (slave_repl_offset). */
@@ -72,7 +237,13 @@ export class ReplicaLink {
 
   /** Offset read so far (slave_read_repl_offset): applied plus a partly received command. */
   get readOffset(): number {
-    return this.engine.masterReplOffset + (this.state === 'connected' ? this.unapplied.length : 0);
+    return this.engine.masterReplOffset + (this.state === 'connected' ? this.unappliedLen : 0);
+  }
+
+  /** Start-up loaded a dump.rdb of this replica: continue its history (PSYNC), its stream in database `db`. */
+  restoreHistory(db: number): void {
+    this.cached = true;
+    this.streamDb = db < this.engine.dbs.length ? db : 0;
   }
 
   /** Is the history still ours to continue from (REPLICAOF to another master keeps it)? */
@@ -83,13 +254,21 @@ export class ReplicaLink {
   private connect(): void {
     if (this.stopped) return;
     this.state = 'connecting';
+    this.lastIo = Date.now();
     this.buf = Buffer.alloc(0);
     this.step = 0;
     this.payload = null;
-    const sock = net.connect({ host: this.host, port: this.port });
+    // bind-source-addr: the local address the link connects from.
+    const src = this.engine.config.str('bind-source-addr');
+    const sock = net.connect({ host: this.host, port: this.port, ...(src !== '' ? { localAddress: src } : {}) });
     this.sock = sock;
     sock.setNoDelay(true);
     sock.on('connect', () => {
+      // The data set is still being loaded at start-up: the handshake waits for it (retried).
+      if (this.engine.loading) {
+        sock.destroy();
+        return;
+      }
       this.state = 'handshake';
       this.send(['PING']);
     });
@@ -127,8 +306,11 @@ export class ReplicaLink {
 
   stop(): void {
     this.stopped = true;
+    const hooks = this.engine.busyEndHooks;
+    if (hooks.includes(this.onBusyEnd)) hooks.splice(hooks.indexOf(this.onBusyEnd), 1);
     if (this.retry !== null) clearTimeout(this.retry);
     if (this.ackTimer !== null) clearInterval(this.ackTimer);
+    clearInterval(this.cron);
     this.sock?.destroy();
     this.sock = null;
     this.session?.close();
@@ -153,9 +335,11 @@ export class ReplicaLink {
 
   private onData(d: Buffer): void {
     this.lastIo = Date.now();
+    if (this.session !== null) this.session.lastInteraction = this.lastIo;
     if (this.state === 'connected') return this.stream(d);
     this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
-    if (this.state === 'transfer') return this.transfer();
+    // The master's payload does not replace the dataset under a busy script: it waits for the script's end.
+    if (this.state === 'transfer') return this.engine.busyScript === null ? this.transfer() : undefined;
     this.handshake();
   }
 
@@ -180,7 +364,12 @@ export class ReplicaLink {
           } else this.sendListeningPort();
           break;
         case 1:
-          if (line.startsWith('-')) return this.fail(`unable to AUTH to MASTER: ${line}`);
+          if (line.startsWith('-')) {
+            // Redis's own words (the link is retried, as after any handshake error).
+            this.engine.log.warning(`Unable to AUTH to MASTER: ${line}`);
+            this.sock?.destroy();
+            return;
+          }
           this.sendListeningPort();
           break;
         case 2: // listening-port (an error is not fatal)
@@ -189,20 +378,28 @@ export class ReplicaLink {
           break;
         case 3: { // capa
           const e = this.engine;
+          const argv = ['PSYNC', '?', '-1'];
           if (this.cached) {
             e.log.notice(`Trying a partial resynchronization (request ${e.replId}:${e.masterReplOffset + 1}).`);
-            this.send(['PSYNC', e.replId, String(e.masterReplOffset + 1)]);
-          } else {
-            e.log.notice('Partial resynchronization not possible (no cached master)');
-            this.send(['PSYNC', '?', '-1']);
-          }
+            argv[1] = e.replId;
+            argv[2] = String(e.masterReplOffset + 1);
+          } else e.log.notice('Partial resynchronization not possible (no cached master)');
+          if (this.onFailoverPsync !== null) argv.push('FAILOVER');
+          this.send(argv);
           this.step = 4;
           break;
         }
         case 4: {
           const c = /^\+CONTINUE(?: (\S+))?$/.exec(line);
+          const m = c === null ? /^\+FULLRESYNC (\S+) (\d+)/.exec(line) : null;
+          const told = this.onFailoverPsync;
+          this.onFailoverPsync = null;
+          if (told !== null) {
+            // The failover ends here: handed over, or refused (the FAILOVER makes us a master again).
+            told(c !== null || m !== null);
+            if (this.stopped) return;
+          }
           if (c !== null) return this.continued(c[1]);
-          const m = /^\+FULLRESYNC (\S+) (\d+)/.exec(line);
           if (m === null) return this.fail(`unexpected reply to PSYNC: ${line}`);
           this.fullSync = { replid: m[1]!, offset: Number(m[2]) };
           this.state = 'transfer';
@@ -220,8 +417,12 @@ export class ReplicaLink {
       const line = this.takeLine();
       if (line === null) return;
       if (!line.startsWith('$')) return this.fail(`bad protocol from MASTER, the first byte is not '$': ${line}`);
-      const eof = line.startsWith('$EOF:') ? line.slice(5) : null;
-      this.payload = { len: eof === null ? Number(line.slice(1)) : -1, eofMark: eof, parts: [], got: 0 };
+      const eof = line.startsWith('$EOF:') ? Buffer.from(line.slice(5), 'latin1') : null;
+      this.payload = { len: eof === null ? Number(line.slice(1)) : -1, eofMark: eof, parts: [], got: 0, tail: Buffer.alloc(0) };
+      const to = this.engine.config.str('repl-diskless-load') === 'disabled' ? 'to disk' : 'to parser';
+      this.engine.log.notice(
+        eof !== null ? `MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF ${to}` : `MASTER <-> REPLICA sync: receiving ${this.payload.len} bytes from master ${to}`,
+      );
     }
     const p = this.payload;
     let rest: Buffer = Buffer.alloc(0);
@@ -234,17 +435,33 @@ export class ReplicaLink {
       this.buf = Buffer.alloc(0);
       if (p.got < p.len) return;
     } else {
-      p.parts.push(this.buf);
+      // The mark ends the payload: look for it in the newest bytes only (a big RDB comes in many chunks).
+      const mark = p.eofMark;
+      const chunk = this.buf;
       this.buf = Buffer.alloc(0);
+      const window = p.tail.length > 0 ? Buffer.concat([p.tail, chunk]) : chunk;
+      const windowStart = p.got - p.tail.length;
+      p.parts.push(chunk);
+      p.got += chunk.length;
+      const at = window.indexOf(mark);
+      if (at < 0) {
+        p.tail = Buffer.from(window.subarray(Math.max(0, window.length - mark.length + 1)));
+        return;
+      }
       const all = Buffer.concat(p.parts);
-      p.parts = [all];
-      const mark = Buffer.from(p.eofMark, 'latin1');
-      const at = all.indexOf(mark);
-      if (at < 0) return;
-      p.parts = [all.subarray(0, at)];
-      rest = all.subarray(at + mark.length);
+      p.parts = [all.subarray(0, windowStart + at)];
+      rest = all.subarray(windowStart + at + mark.length);
     }
-    this.load(Buffer.concat(p.parts));
+    const rdb = Buffer.concat(p.parts);
+    try {
+      this.load(rdb);
+    } catch (err) {
+      // Redis's words; the link is dropped and the sync retried.
+      this.engine.log.warning(`Failed trying to load the MASTER synchronization DB from disk: ${(err as Error).message}`);
+      this.payload = null;
+      this.sock?.destroy();
+      return;
+    }
     this.payload = null;
     // A new history: the master's ID and offset, a fresh backlog, and our replicas resync.
     const e = this.engine;
@@ -257,7 +474,8 @@ export class ReplicaLink {
     e.masterReplOffset = this.fullSync!.offset;
     f.createBacklog();
     this.cached = true;
-    this.streamDb = 0;
+    // A replica's RDB names the database its master's stream goes on in (no SELECT follows).
+    this.streamDb = streamDbOf(rdb);
     this.startStreaming(rest);
   }
 
@@ -288,34 +506,39 @@ export class ReplicaLink {
     fs.writeFileSync(file, rdb);
     e.loading = true;
     try {
+      e.log.notice('MASTER <-> REPLICA sync: Flushing old data');
       for (let i = 0; i < e.dbs.length; i++) {
         if (e.dbs[i]!.size === 0) continue;
         e.touchWatchedKeysInDb(i, null);
         e.dbs[i]!.clear();
       }
       flushFunctions(e);
+      e.replicaKeysWithExpire.clear();
+      e.log.notice('MASTER <-> REPLICA sync: Loading DB in memory');
       runSync(rdbFileJob(e, file, {}, newProgress(0)));
     } finally {
       e.loading = false;
       fs.rmSync(file, { force: true });
     }
-    e.log.notice(`MASTER <-> REPLICA sync: Finished with success (${rdb.length} bytes)`);
+    e.log.notice('MASTER <-> REPLICA sync: Finished with success');
   }
 
   private startStreaming(rest: Buffer): void {
     const e = this.engine;
     this.state = 'connected';
-    const s = new Session(e, new NullReply() /* Redis never answers its master */, null);
+    const s = new Session(e, new MasterReply(this), new MasterTransport(this, this.sock!));
     s.name = '';
     s.authenticated = true;
     s.obeyClient = true;
+    masterClients.add(s);
     if (this.streamDb !== 0 && this.streamDb < e.dbs.length) {
       s.dbIndex = this.streamDb;
       s.db = e.dbs[this.streamDb]!;
     }
     this.session = s;
     this.parser = new RespParser({ maxBulkLen: 1 << 30, maxMultibulkLen: 1 << 30, maxInlineLen: 1 << 30 });
-    this.unapplied = Buffer.alloc(0);
+    this.unapplied = [];
+    this.unappliedLen = 0;
     updateGates(e);
     this.ackTimer = setInterval(() => this.ack(), 1000);
     this.ackTimer.unref();
@@ -327,6 +550,34 @@ export class ReplicaLink {
     this.send(['REPLCONF', 'ACK', String(this.engine.masterReplOffset)]);
   }
 
+  /** The first `n` bytes not yet counted as applied (chunks are joined only here: a big command costs O(size)). */
+  private takeApplied(n: number): Buffer {
+    const parts = this.unapplied;
+    this.unappliedLen -= n;
+    if (n === 0) return Buffer.alloc(0);
+    const first = parts[0]!;
+    if (first.length >= n) {
+      if (first.length === n) parts.shift();
+      else parts[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out: Buffer[] = [];
+    let left = n;
+    while (left > 0) {
+      const b = parts[0]!;
+      if (b.length <= left) {
+        out.push(b);
+        parts.shift();
+        left -= b.length;
+      } else {
+        out.push(b.subarray(0, left));
+        parts[0] = b.subarray(left);
+        left = 0;
+      }
+    }
+    return Buffer.concat(out, n);
+  }
+
   /** Apply the master's commands as they arrive. */
   private stream(d: Buffer): void {
     const p = this.parser!;
@@ -334,9 +585,13 @@ export class ReplicaLink {
     const ev = this.engine.keyspaceEvents;
     const feed = feedOf(this.engine);
     p.feed(d);
-    this.unapplied = this.unapplied.length === 0 ? d : Buffer.concat([this.unapplied, d]);
+    if (d.length > 0) {
+      this.unapplied.push(d);
+      this.unappliedLen += d.length;
+    }
     for (;;) {
-      const before = p.buffered;
+      // Nothing is applied while a script is busy: the stream waits for its end (onBusyEnd).
+      if (this.engine.busyScript !== null) return;
       let argv: string[] | null;
       try {
         argv = p.next();
@@ -351,22 +606,40 @@ export class ReplicaLink {
         // The master's writes see keys it has not expired yet.
         const prev = ev.noExpiry;
         ev.noExpiry = true;
+        this.current = argv;
         try {
           dispatch(s, argv);
         } finally {
           ev.noExpiry = prev;
+          this.current = null;
         }
       }
       // GETACK is answered with the offset before it, as Redis does.
       if (isGetack) this.ack();
       // The applied bytes: counted, kept in the backlog and passed to our replicas.
-      const n = before - p.buffered;
-      const applied = this.unapplied.subarray(0, n);
-      this.unapplied = this.unapplied.subarray(n);
+      // (Everything fed and no longer buffered: the parser consumes a partial command's header and
+      // arguments before it returns null, so counting around next() alone would miss them.)
+      const applied = this.takeApplied(this.unappliedLen - p.buffered);
       feed.write(applied);
       if (this.session !== s) return; // the command dropped the link (REPLICAOF NO ONE from the stream...)
     }
   }
+}
+
+/** The repl-stream-db aux field of an RDB made for replication (0 when absent). */
+function streamDbOf(rdb: Buffer): number {
+  try {
+    const d = new RdbDecoder({ source: 'master', skipChecksum: true });
+    d.feed(rdb);
+    d.finish();
+    for (const ev of d.step(1, 64)) {
+      if (ev.t !== 'aux') break;
+      if (ev.key === 'repl-stream-db') return Math.max(0, Number.parseInt(ev.value, 10) || 0);
+    }
+  } catch {
+    // the loader reported any problem with the file already
+  }
+  return 0;
 }
 
 const links = new WeakMap<Engine, ReplicaLink>();
@@ -389,11 +662,40 @@ export function updateGates(e: Engine): void {
   e.keyspaceEvents.lazyDeleteDisabled = replica || e.pause.mode !== null;
 }
 
+/**
+ * Clients blocked on keys or in WAIT when the server turns replica get an
+ * error and lose their connection (after the reply), as on Redis: the
+ * dataset will now change under the master's stream only, which a client
+ * blocked here must not see served.
+ */
+function disconnectAllBlockedClients(e: Engine): void {
+  for (const s of [...e.sessions.values()]) {
+    const b = s.blocked;
+    if (b === null || b.kind === 'pause' || b.kind === 'script' || s.transport === null) continue;
+    e.countError('UNBLOCKED');
+    s.reply.error('UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)');
+    b.cancel();
+    s.blocked = null;
+    s.transport.close(true);
+  }
+}
+
+function recordMaster(e: Engine, value: string): void {
+  try {
+    e.config.set('replicaof', value, true);
+  } catch {
+    // a host the directive's check refuses: the link works anyway, only the config does not show it
+  }
+}
+
 /** REPLICAOF host port: start following a master (returns false when it already follows this one). */
-export function becomeReplica(e: Engine, host: string, port: number, atStartup = false): boolean {
+export function becomeReplica(e: Engine, host: string, port: number, atStartup = false, onFailoverPsync?: (accepted: boolean) => void): boolean {
   const old = links.get(e);
   if (old !== undefined && old.host === host && old.port === port) return false;
+  // The stream goes on in the database the old master's had selected (Redis's cached master keeps it).
+  const streamDb = old?.currentDb;
   old?.stop();
+  disconnectAllBlockedClients(e);
   const f = feedOf(e);
   // Our replicas resync with us (hopefully partially) and learn of the change.
   f.disconnectAll();
@@ -403,14 +705,21 @@ export function becomeReplica(e: Engine, host: string, port: number, atStartup =
     e.log.notice('Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.');
   }
   e.role = 'slave';
-  links.set(e, new ReplicaLink(e, host, port, cached));
+  const link = new ReplicaLink(e, host, port, cached, onFailoverPsync ?? null);
+  if (cached && streamDb !== undefined) link.restoreHistory(streamDb);
+  links.set(e, link);
+  // CONFIG GET replicaof and CONFIG REWRITE follow the master, as in Redis.
+  if (!atStartup) recordMaster(e, `${host} ${port}`);
   updateGates(e);
   e.log.notice(`Connecting to MASTER ${host}:${port}`);
   return true;
 }
 
-/** REPLICAOF NO ONE: a master again, with a new replication ID (the old one kept as replid2). */
-export function becomeMaster(e: Engine): void {
+/**
+ * REPLICAOF NO ONE: a master again, with a new replication ID (the old one
+ * kept as replid2). `why` and `client`: the log's "MASTER MODE enabled (... from '<client>')".
+ */
+export function becomeMaster(e: Engine, why = 'user request', client?: Session): void {
   const link = links.get(e);
   if (link === undefined) return;
   link.stop();
@@ -419,10 +728,11 @@ export function becomeMaster(e: Engine): void {
   e.secondReplOffset = e.masterReplOffset + 1;
   e.replId = randomBytes(20).toString('hex');
   e.role = 'master';
+  recordMaster(e, '');
   const f = feedOf(e);
   // Our replicas reconnect, learn the new ID and continue (PSYNC with replid2).
   f.disconnectAll();
   f.selectedDb = -1;
   updateGates(e);
-  e.log.notice('MASTER MODE enabled (user request)');
+  e.log.notice(client !== undefined ? `MASTER MODE enabled (${why} from '${clientInfoLine(client).trimEnd()}')` : `MASTER MODE enabled (${why})`);
 }

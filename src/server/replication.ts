@@ -14,53 +14,85 @@ import type { Engine } from './engine.js';
 import type { Session, BlockState } from './session.js';
 import { CommandError } from '../errors.js';
 import { is, longArg } from '../commands/args.js';
-import { extendInfoSection, usedMemory } from './info.js';
-import { RdbEncoder } from '../persistence/rdb-encoder.js';
+import { extendInfoSection } from './info.js';
 import { writeGate } from './dispatch.js';
-import { becomeMaster, becomeReplica, replicaLinkOf, updateGates } from './replica-link.js';
-import { feedOf, isReplica } from './repl-feed.js';
-import { libraryCodes } from '../scripting/function-library.js';
+import { becomeMaster, becomeReplica, replicaLinkOf, unexpectedErrorReplies, updateGates } from './replica-link.js';
+import { feedOf, isReplica, rdbReplication, type Replica } from './repl-feed.js';
+import { registerDebugSubcommand } from './debug-commands.js';
+import { clientInfoLine } from './client-commands.js';
+import { failoverState, psyncFailover } from './failover.js';
+import { replicaReplies, startPendingSyncs, syncInProgress } from './repl-sync.js';
 
 export { isReplica };
 
-/** The dataset as an RDB file (what a full resync sends). */
-function rdbImage(e: Engine): Buffer {
-  const cfg = e.config;
-  const enc = new RdbEncoder({ compress: cfg.bool('rdbcompression'), checksum: cfg.bool('rdbchecksum'), listMaxListpackSize: cfg.num('list-max-listpack-size') });
-  enc.header(10);
-  enc.aux('redis-ver', e.redisVersion);
-  enc.aux('redis-bits', '64');
-  enc.aux('ctime', String(Math.floor(Date.now() / 1000)));
-  enc.aux('used-mem', String(usedMemory(e)));
-  enc.aux('repl-stream-db', '0');
-  enc.aux('repl-id', e.replId);
-  enc.aux('repl-offset', String(e.masterReplOffset));
-  enc.aux('aof-base', '0');
-  for (const code of libraryCodes(e)) enc.functionLibrary(code);
-  e.dbs.forEach((db, i) => {
-    if (db.size === 0) return;
-    const keys: { key: string; value: Parameters<RdbEncoder['entry']>[1]; exp: number }[] = [];
-    let expires = 0;
-    db.forEachLive((key, value) => {
-      const exp = db.getExpire(key);
-      if (exp > 0) expires++;
-      keys.push({ key, value, exp: exp > 0 ? exp : 0 });
-    });
-    enc.selectDb(i);
-    enc.resizeDb(keys.length, expires);
-    for (const k of keys) enc.entry(k.key, k.value, k.exp);
-  });
-  enc.eof();
-  return Buffer.concat(enc.take());
+/** Reply methods a replica's commands could write through (none may reach the replication link). */
+const REPLY_METHODS = [
+  'ok', 'simple', 'error', 'int', 'bulk', 'bulkBytes', 'nullBulk', 'nullArray', 'arrayLen', 'mapLen', 'setLen', 'pushLen',
+  'double', 'bool', 'verbatim', 'bigNumber', 'bulkArray', 'attributeLen',
+] as const;
+
+replicaReplies.write = (r, line) => replyToReplica(() => r.session.reply.simple(line));
+
+/** Set while this module writes to a replica itself (+FULLRESYNC...). */
+let ownReply = false;
+
+function replyToReplica(fn: () => void): void {
+  ownReply = true;
+  try {
+    fn();
+  } finally {
+    ownReply = false;
+  }
 }
 
-/** Attach the client as a replica fed from now on (after its RDB image or its backlog). */
-function attachReplica(s: Session, fullSync: boolean): void {
+/**
+ * Once a client is a replica, the link carries the stream only: a command of
+ * its that would get a reply (a rogue replica) is logged and the replica
+ * disconnected, its reply dropped, as Redis does; an error is logged as one
+ * the master sends to its replica.
+ */
+function guardReplicaReplies(s: Session): void {
+  const reply = s.reply as unknown as Record<string, (...args: unknown[]) => void>;
+  let dropped = false;
+  for (const m of REPLY_METHODS) {
+    const orig = reply[m];
+    if (typeof orig !== 'function') continue;
+    reply[m] = function (this: unknown, ...args: unknown[]): void {
+      if (ownReply) return orig.apply(this, args);
+      const e = s.engine;
+      if (!dropped) {
+        dropped = true;
+        e.log.warning(`Replica generated a reply to command '${s.lastCommand}', disconnecting it: ${clientInfoLine(s).trimEnd()}`);
+        s.transport?.close(false);
+      }
+      if (m === 'error') {
+        const line = String(args[0]);
+        const text = line.startsWith('ERR ') ? line.slice(4) : '-' + line;
+        e.log.warning(`== CRITICAL == This master is sending an error to its replica: '${text.slice(0, 4096)}' after processing the command '${s.lastCommand}'`);
+      }
+    };
+  }
+}
+
+/** Register the client as a replica: waiting for its RDB image, or fed from now on (after its backlog). */
+function attachReplica(s: Session, state: Replica['state'], psync: boolean): Replica {
   const e = s.engine;
-  const f = feedOf(e);
-  f.attach({ session: s, port: pendingPorts.get(s) ?? 0, ackOffset: 0, ackTime: Date.now() }, fullSync);
+  writeGate.isReplica ??= isReplica;
+  guardReplicaReplies(s);
+  const r: Replica = {
+    session: s, port: pendingPorts.get(s) ?? 0, ackOffset: 0, ackTime: Date.now(), state, psync,
+    eof: pendingCapa.get(s)?.has('eof') ?? false, startOffset: -1,
+  };
+  feedOf(e).attach(r);
   pendingPorts.delete(s);
   pendingCapa.delete(s);
+  return r;
+}
+
+/** How the log names a client asking for a sync (as replicaName does once it is a replica). */
+function candidateName(s: Session): string {
+  const port = pendingPorts.get(s) ?? 0;
+  return `${(s.transport?.addr ?? '?').replace(/:\d+$/, '')}:${port === 0 ? '<unknown-replica-port>' : port}`;
 }
 
 /** Checks common to SYNC and PSYNC; false when the request is ignored. */
@@ -69,15 +101,21 @@ function syncAllowed(s: Session): boolean {
   if (isReplica(s)) return false; // a second SYNC from a replica is ignored
   if (s.transport?.sendRaw === undefined) throw new CommandError('ERR Replica can\'t be attached to a client without a connection');
   const link = replicaLinkOf(e);
+  if (failoverState(e) !== 'no-failover') throw new CommandError("NOMASTERLINK Can't SYNC while failing over");
   if (e.role === 'slave' && (link === undefined || link.state !== 'connected')) throw new CommandError("NOMASTERLINK Can't SYNC while not connected with my master");
+  e.log.notice(`Replica ${candidateName(s)} asks for synchronization`);
   return true;
 }
 
-/** The RDB image, then the command stream. */
+/**
+ * A full resync: the replica waits for the next RDB image (its +FULLRESYNC
+ * comes with it). A diskless sync waits repl-diskless-sync-delay seconds
+ * (or for repl-diskless-sync-max-replicas replicas) so that replicas
+ * arriving together share one image; otherwise it starts at once.
+ */
 function fullResync(s: Session, psync: boolean): void {
   const e = s.engine;
   const f = feedOf(e);
-  const send = s.transport!.sendRaw!;
   e.stats.syncFull++;
   if (f.backlog === null) {
     // A backlog created from scratch starts a new history: a new replication ID.
@@ -89,13 +127,18 @@ function fullResync(s: Session, psync: boolean): void {
     f.createBacklog();
     e.log.notice(`Replication backlog created, my new replication IDs are '${e.replId}' and '${e.replId2}'`);
   }
-  if (psync) s.reply.simple(`FULLRESYNC ${e.replId} ${e.masterReplOffset}`);
-  e.log.notice(`Starting BGSAVE for SYNC with target: replicas sockets`);
-  const rdb = rdbImage(e);
-  send.call(s.transport, Buffer.from(`$${rdb.length}\r\n`, 'latin1'));
-  send.call(s.transport, rdb);
-  attachReplica(s, true);
-  e.log.notice(`Synchronization with replica ${s.transport?.addr ?? '?'} succeeded`);
+  f.startPendingSyncs ??= () => startPendingSyncs(e, false);
+  const r = attachReplica(s, 'wait_bgsave', psync);
+  const running = syncInProgress(e);
+  if (running === 'socket') {
+    e.log.notice('Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC');
+    return;
+  }
+  if (running === null && e.config.bool('repl-diskless-sync') && r.eof && e.config.num('repl-diskless-sync-delay') > 0) {
+    e.log.notice('Delay next BGSAVE for diskless SYNC');
+    return;
+  }
+  startPendingSyncs(e, true);
 }
 
 function randomReplId(): string {
@@ -104,11 +147,20 @@ function randomReplId(): string {
 
 /** PSYNC replid offset: +CONTINUE from the backlog when possible, else a full resync. */
 function psync(s: Session, argv: string[]): void {
+  if (isReplica(s)) return;
+  // PSYNC ... FAILOVER: our master hands over to us (FAILOVER on its side).
+  if (argv.length > 3 && is(argv[3]!, 'FAILOVER')) psyncFailover(s, argv[1]!);
   if (!syncAllowed(s)) return;
   const e = s.engine;
   const f = feedOf(e);
   const replid = argv[1]!;
-  const offset = longArg(argv[2]!);
+  let offset: number;
+  try {
+    offset = longArg(argv[2]!);
+  } catch (err) {
+    e.log.warning(`Replica ${candidateName(s)} asks for synchronization but with a wrong offset`);
+    throw err;
+  }
   const addr = s.transport?.addr ?? '?';
   const ours = replid.toLowerCase() === e.replId;
   const previous = !ours && replid.toLowerCase() === e.replId2 && offset <= e.secondReplOffset;
@@ -130,7 +182,7 @@ function psync(s: Session, argv: string[]): void {
   const capa = pendingCapa.get(s);
   s.reply.simple(capa?.has('psync2') ? `CONTINUE ${e.replId}` : 'CONTINUE');
   s.transport!.sendRaw!.call(s.transport, data);
-  attachReplica(s, false);
+  attachReplica(s, 'online', true);
   e.log.notice(`Partial resynchronization request from ${addr} accepted. Sending ${data.length} bytes of backlog starting from offset ${offset}.`);
 }
 
@@ -174,7 +226,7 @@ function replconf(s: Session, argv: string[]): void {
 function notEnoughReplicas(s: Session): boolean {
   const e = s.engine;
   const min = e.config.num('min-replicas-to-write');
-  return min > 0 && e.role === 'master' && min > feedOf(e).goodReplicas();
+  return min > 0 && e.config.num('min-replicas-max-lag') > 0 && e.role === 'master' && min > feedOf(e).goodReplicas();
 }
 
 /** WAIT numreplicas timeout: how many replicas acknowledged the stream up to the client's writes. */
@@ -212,6 +264,20 @@ function wait(s: Session, argv: string[]): void {
   s.blocked = b;
 }
 
+extendInfoSection('stats', (e, fields) => fields.set('unexpected_error_replies', unexpectedErrorReplies(e)));
+
+// The backlog is the replicas' shared buffer (Redis 7.0): beyond repl-backlog-size it is theirs.
+extendInfoSection('memory', (e, fields) => {
+  const f = feedOf(e);
+  const held = f.backlog?.memory ?? 0;
+  const sockets = Number(fields.get('mem_total_replication_buffers') ?? 0);
+  const size = e.config.num('repl-backlog-size');
+  const replicas = f.live().length > 0;
+  fields.set('mem_replication_backlog', replicas && held > size ? size : held);
+  fields.set('mem_total_replication_buffers', held + sockets);
+  if (replicas && held > size) fields.set('mem_clients_slaves', Number(fields.get('mem_clients_slaves') ?? 0) + held - size);
+});
+
 extendInfoSection('replication', (e, fields) => {
   const f = feedOf(e);
   const bl = f.backlog;
@@ -226,10 +292,11 @@ extendInfoSection('replication', (e, fields) => {
   for (const [k, v] of entries) {
     if (k === 'connected_slaves') {
       fields.set(k, live.length);
+      if (e.config.num('min-replicas-to-write') > 0 && e.config.num('min-replicas-max-lag') > 0) fields.set('min_slaves_good_slaves', f.goodReplicas());
       live.forEach((r, i) => {
         const ip = r.session.transport?.addr.replace(/:\d+$/, '') ?? '?';
-        const lag = Math.floor((Date.now() - r.ackTime) / 1000);
-        fields.set(`slave${i}`, `ip=${ip},port=${r.port},state=online,offset=${r.ackOffset},lag=${lag}`);
+        const lag = r.state === 'online' ? Math.floor((Date.now() - r.ackTime) / 1000) : 0;
+        fields.set(`slave${i}`, `ip=${ip},port=${r.port},state=${r.state},offset=${r.ackOffset},lag=${lag}`);
       });
       continue;
     }
@@ -250,6 +317,45 @@ extendInfoSection('replication', (e, fields) => {
   }
 });
 
+// ---- replication info in dump.rdb (PSYNC after a restart) ---------------------------------
+
+rdbReplication.saveInfo = (e) => {
+  // A master with a backlog is in a replication chain; a replica has (or had) a master's stream.
+  if (e.role === 'master') {
+    const f = feedOf(e);
+    return f.backlog === null ? null : { id: e.replId, offset: e.masterReplOffset, db: Math.max(0, f.selectedDb) };
+  }
+  const link = replicaLinkOf(e);
+  return link !== undefined && link.hasHistory ? { id: e.replId, offset: e.masterReplOffset, db: link.currentDb } : null;
+};
+
+rdbReplication.beforeLoad = (e) => {
+  const f = feedOf(e);
+  if (f.backlog === null) f.createBacklog();
+};
+
+rdbReplication.restore = (e, info) => {
+  const f = feedOf(e);
+  if (e.role === 'master') {
+    if (info === null) {
+      // No history to continue: no backlog either (the DELs of expired keys fed it for nothing).
+      if (f.replicas.length === 0) f.freeBacklog();
+      return;
+    }
+    // Our (new) ID is a new history; the file's goes on as replid2, so that replicas continue with PSYNC.
+    e.replId2 = info.id;
+    e.secondReplOffset = info.offset + 1;
+    e.masterReplOffset += info.offset;
+    f.backlog?.rebase(info.offset);
+    f.noReplicasSince = Date.now();
+    return;
+  }
+  if (info === null) return;
+  e.replId = info.id;
+  e.masterReplOffset = info.offset;
+  replicaLinkOf(e)?.restoreHistory(info.db);
+};
+
 /** Replication settings of an engine (createEngine calls it): the gates follow the config; `replicaof` at start-up. */
 export function installReplication(e: Engine): void {
   const minReplicas = (): void => {
@@ -264,11 +370,23 @@ export function installReplication(e: Engine): void {
   if (m !== null) becomeReplica(e, m[1]!, Number(m[2]), true);
 }
 
+registerDebugSubcommand({
+  name: 'REPLICATE',
+  minArgs: 3,
+  maxArgs: Infinity,
+  help: ['REPLICATE <string>', '    Replicates the provided string to replicas, allowing data divergence.'],
+  handler: (s, argv) => {
+    feedOf(s.engine).feedRaw(argv.slice(2));
+    s.reply.ok();
+  },
+});
+
 /** REPLICAOF host port | NO ONE */
 function replicaof(s: Session, argv: string[]): void {
   const e = s.engine;
+  if (failoverState(e) !== 'no-failover') throw new CommandError('ERR REPLICAOF not allowed while failing over.');
   if (is(argv[1]!, 'NO') && is(argv[2]!, 'ONE')) {
-    becomeMaster(e);
+    becomeMaster(e, 'user request', s);
     s.reply.ok();
     return;
   }
@@ -280,6 +398,7 @@ function replicaof(s: Session, argv: string[]): void {
     return;
   }
   becomeReplica(e, argv[1]!, port);
+  e.log.notice(`REPLICAOF ${argv[1]}:${port} enabled (user request from '${clientInfoLine(s, { cmd: 'replicaof', argv }).trimEnd()}')`);
   s.reply.ok();
 }
 
@@ -297,7 +416,7 @@ function role(s: Session): void {
     r.int(link.state === 'connected' ? link.offset : -1);
     return;
   }
-  const live = feedOf(e).live();
+  const live = feedOf(e).live().filter((x) => x.state === 'online');
   r.arrayLen(3);
   r.bulk('master');
   r.int(e.masterReplOffset);

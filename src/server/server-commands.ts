@@ -13,6 +13,8 @@ import { genInfo, allCommandObjects } from './info.js';
 import { resetCommandHistogram } from './latency-histogram.js';
 import { diagnosticCommands } from './diagnostic-commands.js';
 import { isLocalClient } from './dispatch.js';
+import { registerDebugSubcommand } from './debug-commands.js';
+import { lazyfreeStats } from '../keyspace/lazyfree.js';
 
 /** A HELP reply: one status line per element, as Redis's addReplyHelp. */
 export function replyHelpLines(s: Session, lines: readonly string[]): void {
@@ -96,6 +98,8 @@ function protectedConfigAllowed(s: Session): boolean {
  * all are applied. Changing port or bind re-opens the listeners; if that
  * fails every value is put back and the client gets Redis's error.
  */
+const DENY_WHILE_LOADING = new Set(['appendonly', 'repl-diskless-load', 'dir']);
+
 function configSet(s: Session, argv: string[]): void {
   if ((argv.length - 2) % 2 !== 0) throw new CommandError(Err.syntax);
   const e = s.engine;
@@ -103,6 +107,7 @@ function configSet(s: Session, argv: string[]): void {
   const pairs: { name: string; raw: string }[] = [];
   const seen = new Set<string>();
   let listenChange: string | null = null;
+  let denyLoading = false;
   for (let i = 2; i < argv.length; i += 2) {
     const name = argv[i]!;
     const d = cfg.def(name);
@@ -114,7 +119,10 @@ function configSet(s: Session, argv: string[]): void {
     seen.add(l);
     pairs.push({ name, raw: argv[i + 1]! });
     if (d.name === 'port' || d.name === 'bind') listenChange ??= name;
+    // Redis's DENY_LOADING_CONFIG directives cannot change while a dataset loads.
+    if (e.loading && DENY_WHILE_LOADING.has(d.name)) denyLoading = true;
   }
+  if (denyLoading) throw new CommandError(Err.loading);
   let previous: Map<string, ConfigValue>;
   try {
     previous = cfg.setMany(pairs);
@@ -165,6 +173,7 @@ function configResetstat(s: Session): void {
   st.netOutputBytes = 0;
   st.readsProcessed = 0;
   st.writesProcessed = 0;
+  lazyfreeStats(e).freed = 0;
   st.errors.clear();
   st.keyspace.hits = 0;
   st.keyspace.misses = 0;
@@ -197,6 +206,28 @@ function configRewrite(s: Session): void {
   s.engine.log.notice('CONFIG REWRITE executed with success.');
   s.reply.ok();
 }
+
+registerDebugSubcommand({
+  name: 'CONFIG-REWRITE-FORCE-ALL',
+  minArgs: 2,
+  maxArgs: 2,
+  help: [
+    'CONFIG-REWRITE-FORCE-ALL',
+    '    Like CONFIG REWRITE but writes all configuration options, including',
+    '    keywords not listed in original configuration file or default values.',
+  ],
+  handler: (s) => {
+    const cfg = s.engine.config;
+    if (!cfg.configFile) throw new CommandError('ERR CONFIG-REWRITE-FORCE-ALL failed: No such file or directory');
+    try {
+      cfg.rewrite(true);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      throw new CommandError(`ERR CONFIG-REWRITE-FORCE-ALL failed: ${err.message}`);
+    }
+    s.reply.ok();
+  },
+});
 
 const CONFIG_HELP = [
   'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -252,6 +283,7 @@ function flushall(s: Session, argv: string[]): void {
   let removed = 0;
   for (let i = 0; i < e.dbs.length; i++) removed += emptyDb(s, i);
   e.dirty += removed;
+  e.replicaKeysWithExpire.clear();
   // FLUSHALL is a change for save points even on an empty data set (counted before the hooks'
   // save: with save points Redis 7.0 reports 0 changes since the save afterwards).
   e.dirty++;
@@ -301,6 +333,8 @@ function shutdown(s: Session, argv: string[]): void {
   if ((abort && (nosave || save || now || force)) || (nosave && save)) throw new CommandError(Err.syntax);
   if (abort) throw new CommandError('ERR No shutdown in progress.');
   const e = s.engine;
+  // A busy script (its writes not over) lets only SHUTDOWN NOSAVE stop the server.
+  if (!nosave && e.busyScript !== null) throw new CommandError(e.busyScript.error);
   e.log.warning('User requested shutdown...');
   const opts = { save: nosave ? false : save ? true : undefined, force };
   const close =

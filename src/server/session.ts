@@ -45,12 +45,18 @@ export interface BlockState {
   /** Called by CLIENT UNBLOCK ... ERROR or when the client disconnects. */
   cancel(): void;
   /** Block reason reported by CLIENT LIST flags/cmd. */
-  kind: 'list' | 'zset' | 'stream' | 'wait' | 'pause' | 'module';
+  kind: 'list' | 'zset' | 'stream' | 'wait' | 'pause' | 'module' | 'script';
   /**
    * Blocked on keys: null until dispatch records the command that blocked;
    * SLOWLOG and the latency histogram get it when it is served (Redis 7.0).
    */
   call?: { cmd: Command; argv: string[]; usec: number } | null;
+  /**
+   * A busy script (kind 'script', scripting/script-busy.ts): the end of the
+   * dispatcher's call() of its EVAL/FCALL (stats, slowlog, propagation),
+   * set when the handler returns, run once the script ends.
+   */
+  endCall?: (() => void) | null;
 }
 
 export type ReplyMode = 'on' | 'off' | 'skip';

@@ -3,8 +3,11 @@
  * address as optional), `port`, `maxclients` and `protected-mode`.
  */
 import net from 'node:net';
+import { unlinkSync } from 'node:fs';
 import type { Engine } from './engine.js';
 import { Connection } from './connection.js';
+import { replyBufferCron } from './reply-buffer.js';
+import { queryBufferCron } from './query-buffer.js';
 
 const PROTECTED_MODE_ERROR =
   '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. ' +
@@ -26,10 +29,20 @@ export class TcpServer {
   private readonly servers: net.Server[] = [];
   readonly connections = new Set<Connection>();
   port = 0;
+  /** The `unixsocket` listener, if any (not affected by CONFIG SET port / bind). */
+  private unixServer: net.Server | null = null;
   /** The bind addresses the listeners were opened with. */
   private bind = '';
 
-  constructor(private readonly engine: Engine) {}
+  constructor(private readonly engine: Engine) {
+    // CLIENT LIST rbs=/rbp=: the modelled reply buffers resize on every cron tick.
+    engine.cronHooks.push(() => {
+      replyBufferCron(engine);
+      queryBufferCron(engine);
+      // Output limits are also checked without traffic (a soft limit's time running out).
+      for (const c of this.connections) c.checkOutputLimits();
+    });
+  }
 
   /** Listen on every bind address; resolves with the bound port. */
   async listen(): Promise<number> {
@@ -38,9 +51,28 @@ export class TcpServer {
     if (port === 0) return 0;
     this.bind = cfg.str('bind');
     this.servers.push(...(await this.openAll(this.bind, port)));
+    await this.listenUnix();
     this.port = port;
     this.engine.tcpPort = port;
     return port;
+  }
+
+  /** The `unixsocket` listener (a stale socket file is replaced). */
+  private async listenUnix(): Promise<void> {
+    const cfg = this.engine.config;
+    const path = cfg.str('unixsocket');
+    if (path === '') return;
+    try {
+      unlinkSync(path);
+    } catch {
+      // no stale socket file
+    }
+    const server = net.createServer((socket) => this.accept(socket, true));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e) => reject(new Error(`Failed opening Unix socket: ${e.message}`)));
+      server.listen({ path, backlog: cfg.num('tcp-backlog') }, () => resolve());
+    });
+    this.unixServer = server;
   }
 
   /**
@@ -50,8 +82,10 @@ export class TcpServer {
   private async openAll(bind: string, port: number): Promise<net.Server[]> {
     const cfg = this.engine.config;
     const opened: net.Server[] = [];
+    // bind "": no TCP listener at all (as Redis with an empty bind).
+    if (bind.trim() === '') return opened;
     try {
-      for (const b0 of bind.split(/\s+/)) {
+      for (const b0 of bind.trim().split(/\s+/)) {
         const optional = b0.startsWith('-');
         let host = optional ? b0.slice(1) : b0;
         if (host === '*') host = '0.0.0.0';
@@ -121,7 +155,7 @@ export class TcpServer {
     this.engine.tcpPort = port;
   }
 
-  private accept(socket: net.Socket): void {
+  private accept(socket: net.Socket, unix = false): void {
     const e = this.engine;
     const cfg = e.config;
     e.stats.connectionsReceived++;
@@ -130,7 +164,7 @@ export class TcpServer {
       socket.end('-ERR max number of clients reached\r\n');
       return;
     }
-    if (cfg.bool('protected-mode') && cfg.str('requirepass') === '' && !isLoopback(socket.remoteAddress)) {
+    if (!unix && cfg.bool('protected-mode') && cfg.str('requirepass') === '' && !isLoopback(socket.remoteAddress)) {
       e.stats.rejectedConnections++;
       socket.end(PROTECTED_MODE_ERROR);
       return;
@@ -141,10 +175,14 @@ export class TcpServer {
 
   /** Stop listening and drop every client. */
   async close(): Promise<void> {
-    // Drop the clients first: server.close() waits for every open connection.
+    // Stop listening first (a client that saw its connection drop must find the port closed), then
+    // drop the clients: server.close()'s callback waits for every open connection.
+    if (this.unixServer !== null) this.servers.push(this.unixServer);
+    this.unixServer = null;
+    const closed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     for (const c of this.connections) c.close(false);
     this.connections.clear();
-    await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    await closed;
     this.servers.length = 0;
   }
 }

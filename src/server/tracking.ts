@@ -46,6 +46,9 @@ interface Pending {
   flush: boolean;
 }
 
+/** Read-only script commands: only the commands their script runs make them track keys. */
+const SCRIPT_RO = new Set(['eval_ro', 'evalsha_ro', 'fcall_ro']);
+
 export class Tracking {
   /** Tracking clients by session id. */
   readonly clients = new Map<number, TrackingMode>();
@@ -53,6 +56,8 @@ export class Tracking {
   private readonly table = new Map<string, Set<number>>();
   private readonly pending = new Map<number, Pending>();
   private flushScheduled = false;
+  /** Callers whose running script has called a read-only command. */
+  private readonly scriptReaders = new Set<Session>();
   /** Sessions whose command is running (innermost last): the writer for NOLOOP. */
   private readonly running: Session[] = [];
 
@@ -91,7 +96,13 @@ export class Tracking {
     this.running.pop();
     if (this.clients.size === 0 && this.pending.size === 0) return;
     const m = this.clients.get(s.id);
-    if (m !== undefined && !m.bcast && cmd.isReadonly) {
+    // A read-only command run by a script: its caller's declared keys are tracked when the script ends.
+    if (m === undefined && cmd.isReadonly && this.engine.sessions.get(s.id) !== s) {
+      const caller = this.writer();
+      if (caller !== null) this.scriptReaders.add(caller);
+    }
+    const scriptRead = this.scriptReaders.delete(s);
+    if (m !== undefined && !m.bcast && ((cmd.isReadonly && !SCRIPT_RO.has(cmd.fullName)) || scriptRead)) {
       const track = m.optin ? m.caching === true : m.optout ? m.caching !== false : true;
       if (track) {
         let idx: number[] = [];
@@ -118,9 +129,22 @@ export class Tracking {
 
   // ---- invalidation ---------------------------------------------------------------
 
+  /**
+   * The client NOLOOP compares with (Redis's current_client): the innermost
+   * running client, skipping script clients (not registered sessions) so
+   * that a script's writes count as its caller's.
+   */
+  private writer(): Session | null {
+    for (let i = this.running.length - 1; i >= 0; i--) {
+      const s = this.running[i]!;
+      if (this.engine.sessions.get(s.id) === s) return s;
+    }
+    return null;
+  }
+
   /** A key was modified, expired or evicted. */
   keyModified(key: string): void {
-    const writer = this.running.length > 0 ? this.running[this.running.length - 1]! : null;
+    const writer = this.writer();
     const ids = this.table.get(key);
     if (ids !== undefined) {
       this.table.delete(key);
@@ -145,6 +169,13 @@ export class Tracking {
   /** Server cron: a tracking-table-max-keys lowered by CONFIG SET applies without waiting for the next read. */
   cron(): void {
     if (this.table.size > 0) this.limitTable();
+  }
+
+  /** Before a command (Redis's trackingLimitUsedSlots in processCommand): apply the limit, send what it invalidated. */
+  limitBeforeCommand(): void {
+    if (this.table.size === 0) return;
+    this.limitTable();
+    if (this.pending.size > 0) this.deliver();
   }
 
   /**

@@ -16,6 +16,7 @@ import { parseInt64 } from '../numbers/parse.js';
 import { compileGlob } from '../keyspace/glob.js';
 import { SetValue, asSet } from './set-value.js';
 import { maxIntsetEntries, replySet, setAlgebraCommands } from './set-algebra-commands.js';
+import { outputLimitReached } from '../server/output-limit.js';
 
 const INT64_MAX = 9223372036854775807n;
 
@@ -141,7 +142,11 @@ function srandmember(s: Session, argv: string[]): void {
     // Negative: exactly -count members, repetitions allowed.
     const n = -count;
     s.reply.arrayLen(n);
-    for (let i = 0; i < n; i++) s.reply.bulk(set.random()!);
+    for (let i = 0; i < n; i++) {
+      s.reply.bulk(set.random()!);
+      // A reply past the client's output limit: stop, the client is being closed.
+      if ((i & 1023) === 1023 && outputLimitReached(s)) break;
+    }
     return;
   }
   s.reply.bulkArray(set.sampleDistinct(count));

@@ -40,6 +40,7 @@ import { ZsetValue } from '../zset/zset-value.js';
 import { HashValue } from '../hash/hash-value.js';
 import { liveHash } from '../hash/hash-access.js';
 import { sortScore } from './sort-score.js';
+import { fullKeyReadAccess } from '../server/acl-check.js';
 
 const ERR_NOT_DOUBLE = "ERR One or more scores can't be converted into double";
 
@@ -63,7 +64,14 @@ function cIndexOf(s: string, ch: string, from = 0): number {
   return i < 0 || (nul >= 0 && nul < i) ? -1 : i;
 }
 
-function parseSortOptions(argv: string[], readonly: boolean): SortOptions {
+const BY_DENIED = 'ERR BY option of SORT denied due to insufficient ACL permissions.';
+const GET_DENIED = 'ERR GET option of SORT denied due to insufficient ACL permissions.';
+
+/**
+ * `fullKeyAccess`: may the user read any key? BY (with a `*`) and GET read
+ * keys no key spec names, so Redis refuses them to a user who cannot.
+ */
+function parseSortOptions(argv: string[], readonly: boolean, fullKeyAccess: () => boolean): SortOptions {
   const o: SortOptions = {
     desc: false, alpha: false, by: null, dontSort: false, limitStart: 0, limitCount: -1, gets: [], store: null,
   };
@@ -83,7 +91,9 @@ function parseSortOptions(argv: string[], readonly: boolean): SortOptions {
       o.by = argv[++j]!;
       // Once a BY without '*' was seen, nothing is sorted (even if a later BY has one).
       if (cIndexOf(o.by, '*') < 0) o.dontSort = true;
+      else if (!fullKeyAccess()) throw new CommandError(BY_DENIED);
     } else if (is(a, 'GET') && left >= 1) {
+      if (!fullKeyAccess()) throw new CommandError(GET_DENIED);
       o.gets.push(argv[++j]!);
     } else throw new CommandError(Err.syntax);
   }
@@ -163,7 +173,15 @@ function loadElements(v: Value | undefined, o: SortOptions, range: { start: numb
 }
 
 function sortGeneric(s: Session, argv: string[], readonly: boolean): void {
-  const o = parseSortOptions(argv, readonly);
+  let full: boolean | null = null;
+  const fullKeyAccess = (): boolean => {
+    if (full === null) {
+      const cmd = s.engine.commands.get(argv[0]!);
+      full = cmd === undefined || fullKeyReadAccess(s, cmd, argv);
+    }
+    return full;
+  };
+  const o = parseSortOptions(argv, readonly, fullKeyAccess);
   const key = argv[1]!;
   const v = s.db.get(key);
   if (v !== undefined && !(v instanceof ListValue || v instanceof SetValue || v instanceof ZsetValue)) {

@@ -182,8 +182,9 @@ export function numkeysSpec(flags: string[], index: number): KeySpec {
 export function numkeysIndexes(argv: string[], at: number): number[] {
   const n = Number.parseInt(argv[at] ?? '', 10);
   const out: number[] = [];
-  if (!Number.isFinite(n) || n <= 0) return out;
-  for (let i = 0; i < n && at + 1 + i < argv.length; i++) out.push(at + 1 + i);
+  // More keys announced than there are arguments: no keys at all (the command fails on its syntax), as Redis.
+  if (!Number.isFinite(n) || n <= 0 || n > argv.length - at - 1) return out;
+  for (let i = 0; i < n; i++) out.push(at + 1 + i);
   return out;
 }
 

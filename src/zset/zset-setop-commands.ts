@@ -209,7 +209,10 @@ function zintercard(s: Session, argv: string[]): void {
 // Command table
 
 const numkeysAt = (at: number) => (argv: string[]) => numkeysIndexes(argv, at);
-const storeKeys = (argv: string[]) => [1, ...numkeysIndexes(argv, 2)];
+const storeKeys = (argv: string[]) => {
+  const keys = numkeysIndexes(argv, 2);
+  return keys.length === 0 ? [] : [1, ...keys];
+};
 const READ_SPECS = [numkeysSpec(['RO', 'access'], 1)];
 const STORE_SPECS = [zkeySpec(['OW', 'update']), numkeysSpec(['RO', 'access'], 2)];
 

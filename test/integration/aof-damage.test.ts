@@ -118,7 +118,8 @@ describe('loading damaged AOFs', () => {
     fs.writeFileSync(manifestPath(dir), m.replace('type i', 'type q'));
     await expect(start(dir)).rejects.toThrow(/AOF manifest.*Unknown AOF file type: q/);
     fs.writeFileSync(manifestPath(dir), m + 'file appendonly.aof.9.incr.aof seq 9 type i\n');
-    await expect(start(dir)).rejects.toThrow("The AOF file appendonly.aof.9.incr.aof doesn't exist");
+    // Redis 7.0's line (the TCL suite greps "appendonly.aof.1.incr.aof .*No such file or directory").
+    await expect(start(dir)).rejects.toThrow('Unable to obtain the AOF file appendonly.aof.9.incr.aof length. stat: No such file or directory');
     fs.writeFileSync(manifestPath(dir), 'garbage\n');
     await expect(start(dir)).rejects.toThrow(/Invalid AOF manifest file format/);
   });
@@ -132,6 +133,26 @@ describe('loading damaged AOFs', () => {
     expect(fs.readFileSync(manifestPath(dir), 'latin1')).toBe(
       'file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
     );
+    expect(s.logs.some((l) => l.includes('Successfully migrated an old-style AOF file (appendonly.aof) into the AOF directory (appendonlydir).'))).toBe(true);
+  });
+
+  it('an interrupted upgrade (manifest written, old file not moved yet) is completed', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cacheside-aofup-'));
+    fs.writeFileSync(path.join(dir, 'appendonly.aof'), '*3\r\n$3\r\nSET\r\n$2\r\nk1\r\n$2\r\nv1\r\n');
+    fs.mkdirSync(path.join(dir, 'appendonlydir'));
+    fs.writeFileSync(manifestPath(dir), 'file appendonly.aof seq 1 type b\n');
+    const s = await start(dir);
+    expect(await s.client().call('GET', 'k1')).toBe('v1');
+    expect(fs.existsSync(path.join(dir, 'appendonly.aof'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'appendonlydir', 'appendonly.aof'))).toBe(true);
+    expect(fs.readFileSync(manifestPath(dir), 'latin1')).toBe('file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+  });
+
+  it('a manifest naming the old AOF that exists nowhere is fatal', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cacheside-aofup-'));
+    fs.mkdirSync(path.join(dir, 'appendonlydir'));
+    fs.writeFileSync(manifestPath(dir), 'file appendonly.aof seq 1 type b\n');
+    await expect(start(dir)).rejects.toThrow('Unable to obtain the AOF file appendonly.aof length. stat: No such file or directory');
   });
 });
 

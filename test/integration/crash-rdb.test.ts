@@ -64,9 +64,35 @@ describe('crash safety of dump.rdb', () => {
     procs.push(q);
     const code = await q.exited;
     expect(code).toBe(1);
-    expect(q.output()).toMatch(/dump\.rdb: wrong RDB checksum/);
-    expect(q.output()).toContain('Fatal error loading the DB, check server logs. Exiting.');
+    // Redis's lines: the computed and the stored CRC (%llx), then the CRC error (the TCL suite greps "CRC error").
+    const stored = buf.readBigUInt64LE(buf.length - 8).toString(16);
+    expect(q.output()).toMatch(new RegExp(`# Wrong RDB checksum expected: \\([0-9a-f]+\\) but got \\(${stored}\\)\\. Aborting now\\.`));
+    expect(q.output()).toMatch(/# Internal error in RDB reading offset \d+, function at rdb\.c:3225 -> RDB CRC error\n/);
     expect(fs.readFileSync(file).equals(buf)).toBe(true);
+  }, 30_000);
+
+  it('an empty aggregate in dump.rdb is skipped with Redis 7.0.15\'s log lines', async () => {
+    const dir = tempDir('crash-empty');
+    // RDB 9: SELECT 0, a set "s" with 0 members, the string k=v, EOF, checksum 0 (disabled).
+    fs.writeFileSync(path.join(dir, 'dump.rdb'), Buffer.from('REDIS0009\xfe\x00\x02\x01s\x00\x00\x01k\x01v\xff\0\0\0\0\0\0\0\0', 'latin1'));
+    const p = await start(dir);
+    expect(await p.client().call('DBSIZE')).toBe(1);
+    expect(p.output()).toMatch(/# rdbLoadObject skipping empty key: s\n/);
+    expect(p.output()).toMatch(/# Done loading RDB, keys loaded: 1, keys expired: 0, empty keys skipped: 1\.\n/);
+  }, 30_000);
+
+  it('a malformed encoded value in dump.rdb: the integrity error, the check report, "Terminating server ...", exit 1', async () => {
+    const dir = tempDir('crash-intset');
+    // A set-intset whose blob ("abc") is no intset.
+    fs.writeFileSync(path.join(dir, 'dump.rdb'), Buffer.from('REDIS0009\xfe\x00\x0b\x01s\x03abc\xff\0\0\0\0\0\0\0\0', 'latin1'));
+    const q = spawnServer(dir, await freePort(), ['--save', '']);
+    procs.push(q);
+    expect(await q.exited).toBe(1);
+    const out = q.output();
+    expect(out).toMatch(/# Internal error in RDB reading offset \d+, function at rdb\.c:\d+ -> Intset integrity check failed\.\n/);
+    expect(out).toContain('--- RDB ERROR DETECTED ---');
+    const logLines = out.split('\n').filter((l) => /^\d+:M /.test(l));
+    expect(logLines[logLines.length - 1]).toMatch(/# Terminating server after rdb file reading failure\.$/);
   }, 30_000);
 
   it('SIGTERM with save points saves; the restart answers -LOADING while loading, then has the data', async () => {

@@ -216,7 +216,7 @@ describe('MIGRATE', () => {
   });
 
   it('argument errors and connection failures as Redis reports them', async () => {
-    closeMigrateConnections(); // a cached connection would still be authenticated
+    closeMigrateConnections(srv.engine); // a cached connection would still be authenticated
     await c.set('m', '1');
     const err = (...args: string[]) => c.call('MIGRATE', ...args).then(() => 'no error', (e: Error) => e.message);
     expect(await err('127.0.0.1', port(), 'x', '0', '1000', 'KEYS', 'a')).toBe('ERR When using MIGRATE KEYS option, the key argument must be set to the empty string');

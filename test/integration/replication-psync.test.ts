@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 async function server(directives: Record<string, string | number> = {}): Promise<TestServer> {
-  const s = await startTestServer({ 'repl-ping-replica-period': 3600, ...directives });
+  const s = await startTestServer({ 'repl-ping-replica-period': 3600, 'repl-diskless-sync-delay': 0, ...directives });
   started.push(s);
   return s;
 }

@@ -11,7 +11,7 @@ import { err } from '../helpers/expect.js';
 
 let srv: TestServer;
 beforeAll(async () => {
-  srv = await startTestServer({ 'enable-debug-command': 'yes', 'repl-ping-replica-period': 3600 });
+  srv = await startTestServer({ 'enable-debug-command': 'yes', 'repl-ping-replica-period': 3600, 'repl-diskless-sync': 'no' });
 });
 afterAll(async () => {
   await srv.stop();

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigStore, ConfigError, ConfigSetError, parseMemory, type SavePoint } from '../../src/config/config-store.js';
@@ -229,6 +229,8 @@ describe('CONFIG REWRITE', () => {
         'requirepass "a \\"b\\""',
         'notify-keyspace-events "AKE"',
         'maxmemory-policy allkeys-lru',
+        // Always written, as Redis does: its current directory.
+        `dir "${realpathSync(process.cwd())}"`,
         '',
       ].join('\n'),
     );

@@ -185,6 +185,24 @@ describe('legacy blobs', () => {
     expect(() => parseZiplist(bad)).toThrow(/3 elements/);
   });
 
+  it('refuses a ziplist whose prevlen fields or tail offset do not match its entries (Redis deep validation)', () => {
+    // "a" at offset 10 (3 bytes), "bc" at 13 (4 bytes), 0xFF at 17.
+    const zl = Buffer.from([18, 0, 0, 0, 13, 0, 0, 0, 2, 0, 0, 0x01, 0x61, 3, 0x02, 0x62, 0x63, 0xff]);
+    expect(parseZiplist(zl)).toEqual(['a', 'bc']);
+    const prev = Buffer.from(zl);
+    prev[13] = 4;
+    expect(() => parseZiplist(prev)).toThrow("ziplist entry prevlen 4 does not match the previous entry's size 3");
+    const first = Buffer.from(zl);
+    first[10] = 1;
+    expect(() => parseZiplist(first)).toThrow("ziplist entry prevlen 1 does not match the previous entry's size 0");
+    const tail = Buffer.from(zl);
+    tail[4] = 10;
+    expect(() => parseZiplist(tail)).toThrow("ziplist tail offset 10 is not the last entry's offset 13");
+    // A 5-byte prevlen holding a small size is valid.
+    const wide = Buffer.from([22, 0, 0, 0, 13, 0, 0, 0, 2, 0, 0, 0x01, 0x61, 0xfe, 3, 0, 0, 0, 0x02, 0x62, 0x63, 0xff]);
+    expect(parseZiplist(wide)).toEqual(['a', 'bc']);
+  });
+
   it('reads zipmaps, skipping free bytes', () => {
     expect(parseZipmap(makeZipmap([['f', 'v'], ['k'.repeat(300), 'val']], 2))).toEqual(['f', 'v', 'k'.repeat(300), 'val']);
     expect(() => parseZipmap(Buffer.from([1, 1, 0x61]))).toThrow(BlobError);

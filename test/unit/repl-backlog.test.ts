@@ -35,3 +35,37 @@ describe('ReplBacklog', () => {
     expect(bl.readFrom(8)!.toString()).toBe('hijklmn');
   });
 });
+
+describe('ReplBacklog: history a waiting replica needs', () => {
+  it('is kept beyond the size while pinned, and trimmed back once released', () => {
+    const bl = new ReplBacklog(4, 0);
+    let pin = Infinity;
+    bl.pinned = () => pin;
+    bl.append(b('abcdef'));
+    expect([bl.firstByteOffset, bl.histlen]).toEqual([3, 4]);
+    pin = 5; // a replica's image is at offset 4: it needs the stream from 5 on
+    bl.append(b('ghijklmnop'));
+    expect([bl.firstByteOffset, bl.endOffset, bl.histlen]).toEqual([5, 16, 12]);
+    expect(bl.readFrom(5)!.toString()).toBe('efghijklmnop');
+    expect(bl.memory).toBeGreaterThanOrEqual(12);
+    pin = Infinity;
+    bl.trim();
+    expect([bl.firstByteOffset, bl.histlen]).toEqual([13, 4]);
+    expect(bl.readFrom(13)!.toString()).toBe('mnop');
+  });
+
+  it('reads across blocks: what was appended, byte for byte', () => {
+    const bl = new ReplBacklog(100_000, 0);
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 300; i++) {
+      const p = Buffer.alloc(i % 50 === 0 ? 40_000 : (i * 37) % 700, i % 251);
+      parts.push(p);
+      bl.append(p);
+    }
+    const all = Buffer.concat(parts);
+    const from = bl.firstByteOffset;
+    expect(bl.histlen).toBe(100_000);
+    expect(bl.readFrom(from)!.equals(all.subarray(from - 1))).toBe(true);
+    expect(bl.readFrom(bl.endOffset - 10)!.equals(all.subarray(all.length - 11))).toBe(true);
+  });
+});
