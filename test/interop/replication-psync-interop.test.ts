@@ -42,7 +42,7 @@ const syncStats = async (c: Redis): Promise<string[]> => {
 
 describe('PSYNC interop with redis-server 7.0', () => {
   it('a real replica of cacheside: full sync, then +CONTINUE after CLIENT KILL TYPE replica', async () => {
-    ours = await startTestServer({ 'repl-ping-replica-period': 1 });
+    ours = await startTestServer({ 'repl-ping-replica-period': 1, 'repl-diskless-sync-delay': 0 });
     const mc = ours.client();
     await mc.call('SET', 'a', '1');
     await mc.call('RPUSH', 'l', 'x', 'y');
