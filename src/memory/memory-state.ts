@@ -8,7 +8,7 @@
  * Reading it is O(databases): the keyspaces keep their sums exact.
  */
 import type { Engine } from '../server/engine.js';
-import type { Session } from '../server/session.js';
+import type { Session, Transport } from '../server/session.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import { memoryGate } from '../server/dispatch.js';
 import { CLIENT_BASE, ENGINE_BASE, dbExpiresBytes, dbOverheadBytes } from './size-model.js';
@@ -36,6 +36,11 @@ function sessionStateBytes(s: Session): number {
   const tracking = s.engine.tracking.enabled ? s.engine.tracking.mode(s) : null;
   if (tracking) for (const p of tracking.prefixes) n += ENTRY_BYTES + p.length;
   return n;
+}
+
+/** A client's input as counted: its transport's own figure for memory, else its query buffer. */
+function inputBytes(t: Transport): number {
+  return t.queryMemoryBytes?.() ?? t.queryBufferBytes();
 }
 
 /** The clients' figures are refreshed before a command when older than this (ms); the cron refreshes them too. */
@@ -182,7 +187,7 @@ export class MemoryState {
       const t = s.transport;
       if (t !== null) {
         const out = t.outputBytes();
-        n += (t.queryMemoryBytes?.() ?? t.queryBufferBytes()) + out;
+        n += inputBytes(t) + out;
         if (this.isReplica(s)) {
           replicas += n;
           replicaOutput += out;
@@ -205,7 +210,7 @@ export class MemoryState {
     const t = s.transport;
     if (t === null || this.isReplica(s)) return;
     // Buffers measured now; the MULTI queue, WATCH list and subscriptions as of the last full refresh (O(1) here).
-    const n = CLIENT_BASE + (t.queryMemoryBytes?.() ?? t.queryBufferBytes()) + t.outputBytes() + (this.stateBytes.get(s.id) ?? 0);
+    const n = CLIENT_BASE + inputBytes(t) + t.outputBytes() + (this.stateBytes.get(s.id) ?? 0);
     const before = this.perClient.get(s.id);
     this.perClient.set(s.id, n);
     this.clientsBytes += n - (before ?? 0);
